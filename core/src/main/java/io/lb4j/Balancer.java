@@ -1,0 +1,264 @@
+package io.lb4j;
+
+import io.lb4j.internal.Config;
+import io.lb4j.internal.Engine;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * An embedded Layer-4 load balancer: accepts TCP connections on one or more frontend addresses,
+ * picks a healthy backend for each with a {@link BalancingPolicy}, and relays bytes both ways
+ * untouched until either side closes. WebSocket, HTTP, TLS and any other TCP protocol pass through.
+ *
+ * <pre>{@code
+ * Balancer lb = Balancer.builder()
+ *         .listen("0.0.0.0:8080")
+ *         .backend("10.0.0.11:9000")
+ *         .backend("10.0.0.12:9000")
+ *         .probe(HealthProbe.tcp())
+ *         .build();
+ * lb.start();                       // binds, probes every backend once, then accepts
+ * ...
+ * lb.close();                       // graceful: stop accepting, drain, then close the rest
+ * }</pre>
+ *
+ * <p>Life cycle: {@link #start()} once, then {@link #close()} once; both are thread-safe and may be
+ * called from any thread except the balancer's own. A closed balancer cannot be restarted.
+ */
+public final class Balancer implements AutoCloseable {
+
+    private final Engine engine;
+
+    private Balancer(Config config) {
+        this.engine = new Engine(config);
+    }
+
+    /** A builder with Azure Load Balancer's defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Binds every frontend address, starts the event loops and the registry, runs the first probe of
+     * every backend, and returns once each has answered or timed out, so that the first client
+     * already finds the healthy backends. Then accepts connections.
+     *
+     * @throws java.io.UncheckedIOException naming the address when one cannot be bound
+     * @throws IllegalStateException when called twice or after {@link #close()}
+     */
+    public void start() {
+        engine.start();
+    }
+
+    /**
+     * The frontend addresses being listened on, in the order given, with real ports (a port 0 asked
+     * for becomes the one the system chose).
+     *
+     * @throws IllegalStateException before {@link #start()}
+     */
+    public List<InetSocketAddress> addresses() {
+        return engine.addresses();
+    }
+
+    /** A snapshot of the counters; cheap enough to call every second. */
+    public BalancerStats stats() {
+        return engine.stats();
+    }
+
+    /**
+     * Graceful shutdown: stops accepting at once, lets open connections finish for up to the drain
+     * timeout, then closes the rest and stops every thread. Returns when all is closed. Idempotent.
+     */
+    @Override
+    public void close() {
+        engine.close();
+    }
+
+    /**
+     * Closes everything at once: listeners, every open connection and every thread, without waiting
+     * for connections to finish. Cuts short a {@link #close()} in progress (on another thread).
+     * Idempotent.
+     */
+    public void closeNow() {
+        engine.closeNow();
+    }
+
+    /**
+     * Collects settings; {@link #build()} checks the rules across them. Each setter rejects a bad
+     * value at once with an {@link IllegalArgumentException} naming the setting.
+     */
+    public static final class Builder {
+        private final List<InetSocketAddress> listen = new ArrayList<>();
+        private final List<Backend> backends = new ArrayList<>();
+        private BackendRegistry registry;
+        private BalancingPolicy policy = BalancingPolicy.fiveTuple();
+        private HealthProbe probe = HealthProbe.tcp();
+        private Duration probeInterval = Duration.ofSeconds(5);
+        private Duration probeTimeout = Duration.ofSeconds(2);
+        private int unhealthyThreshold = 2;
+        private int healthyThreshold = 1;
+        private int probePort;
+        private Duration idleTimeout = Duration.ofMinutes(4);
+        private boolean resetOnIdle;
+        private Duration connectTimeout = Duration.ofSeconds(3);
+        private int connectAttempts = 3;
+        private int eventLoops = Runtime.getRuntime().availableProcessors();
+        private Duration drainTimeout = Duration.ofSeconds(30);
+        private BalancerListener listener = new BalancerListener() { };
+
+        private Builder() {
+        }
+
+        /** Adds a frontend address; port 0 picks a free port (see {@link Balancer#addresses()}). */
+        public Builder listen(InetSocketAddress address) {
+            Objects.requireNonNull(address, "listen");
+            listen.add(address);
+            return this;
+        }
+
+        /** Adds a frontend address given as {@code HOST:PORT} or {@code [IPv6]:PORT}. */
+        public Builder listen(String hostPort) {
+            return listen(Config.parseAddress("listen", hostPort));
+        }
+
+        /** Adds a backend to the fixed list. */
+        public Builder backend(Backend backend) {
+            backends.add(Objects.requireNonNull(backend, "backend"));
+            return this;
+        }
+
+        /** Adds a backend given as {@code HOST:PORT}, weight 1. */
+        public Builder backend(String hostPort) {
+            return backend(Backend.parse(hostPort));
+        }
+
+        /** Adds backends to the fixed list. */
+        public Builder backends(List<Backend> list) {
+            list.forEach(this::backend);
+            return this;
+        }
+
+        /** Takes backends from a registry instead of a fixed list. */
+        public Builder registry(BackendRegistry backendRegistry) {
+            this.registry = Objects.requireNonNull(backendRegistry, "registry");
+            return this;
+        }
+
+        /** How a backend is chosen per connection. Default {@link BalancingPolicy#fiveTuple()}. */
+        public Builder policy(BalancingPolicy balancingPolicy) {
+            this.policy = Objects.requireNonNull(balancingPolicy, "policy");
+            return this;
+        }
+
+        /** How backends are checked. Default {@link HealthProbe#tcp()}; {@code null} turns probing
+         * off, and every backend then counts as healthy. */
+        public Builder probe(HealthProbe healthProbe) {
+            this.probe = healthProbe;
+            return this;
+        }
+
+        /** From the start of one probe of a backend to the start of the next (±10% jitter). Default 5 s. */
+        public Builder probeInterval(Duration interval) {
+            this.probeInterval = Config.positive("probeInterval", interval);
+            return this;
+        }
+
+        /** A probe not answered by then has failed. Default 2 s. */
+        public Builder probeTimeout(Duration timeout) {
+            this.probeTimeout = Config.positive("probeTimeout", timeout);
+            return this;
+        }
+
+        /** Consecutive failures that mark an up backend down. Default 2. */
+        public Builder unhealthyThreshold(int failures) {
+            this.unhealthyThreshold = Config.atLeast("unhealthyThreshold", failures, 1);
+            return this;
+        }
+
+        /** Consecutive successes that mark a down backend up. Default 1. */
+        public Builder healthyThreshold(int successes) {
+            this.healthyThreshold = Config.atLeast("healthyThreshold", successes, 1);
+            return this;
+        }
+
+        /** Probe this port of every backend instead of its traffic port; 0 (default) = traffic port. */
+        public Builder probePort(int port) {
+            if (port < 0 || port > 65535) {
+                throw new IllegalArgumentException("probePort: " + port + " (expected: 0-65535)");
+            }
+            this.probePort = port;
+            return this;
+        }
+
+        /** Close a connection pair after this long without a byte either way; zero = never. Default 4 min. */
+        public Builder idleTimeout(Duration timeout) {
+            this.idleTimeout = Config.nonNegative("idleTimeout", timeout);
+            return this;
+        }
+
+        /** On idle timeout, reset (RST) both sides instead of closing with FIN. Default off. */
+        public Builder resetOnIdle(boolean reset) {
+            this.resetOnIdle = reset;
+            return this;
+        }
+
+        /** Limit for each backend connection attempt. Default 3 s. */
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = Config.positive("connectTimeout", timeout);
+            return this;
+        }
+
+        /** Backends tried for one client connection before it is closed, never one twice. Default 3. */
+        public Builder connectAttempts(int attempts) {
+            this.connectAttempts = Config.atLeast("connectAttempts", attempts, 1);
+            return this;
+        }
+
+        /** Event-loop threads. Default: the number of processors. */
+        public Builder eventLoops(int loops) {
+            this.eventLoops = Config.atLeast("eventLoops", loops, 1);
+            if (loops > 1024) {
+                throw new IllegalArgumentException("eventLoops: " + loops + " (expected: 1-1024)");
+            }
+            return this;
+        }
+
+        /** How long {@link Balancer#close()} lets open connections finish. Default 30 s; zero = none. */
+        public Builder drainTimeout(Duration timeout) {
+            this.drainTimeout = Config.nonNegative("drainTimeout", timeout);
+            return this;
+        }
+
+        /** Receives events; see {@link BalancerListener} for its threading contract. */
+        public Builder listener(BalancerListener eventListener) {
+            this.listener = Objects.requireNonNull(eventListener, "listener");
+            return this;
+        }
+
+        /**
+         * Checks the rules across settings and returns an unstarted balancer.
+         *
+         * @throws IllegalArgumentException naming the setting when a rule is broken
+         */
+        public Balancer build() {
+            if (listen.isEmpty()) {
+                throw new IllegalArgumentException("listen: none given (expected: at least one frontend address)");
+            }
+            if (registry != null && !backends.isEmpty()) {
+                throw new IllegalArgumentException(
+                        "registry: given together with backend(...) (expected: one source of backends)");
+            }
+            if (registry == null && backends.isEmpty()) {
+                throw new IllegalArgumentException("backends: none given (expected: backend(...) or registry(...))");
+            }
+            BackendRegistry source = registry != null ? registry : BackendRegistry.fixed(backends);
+            return new Balancer(new Config(List.copyOf(listen), source, policy, probe,
+                    probeInterval.toNanos(), probeTimeout.toNanos(), unhealthyThreshold, healthyThreshold,
+                    probePort, idleTimeout.toNanos(), resetOnIdle, connectTimeout.toNanos(), connectAttempts,
+                    eventLoops, drainTimeout.toNanos(), listener));
+        }
+    }
+}

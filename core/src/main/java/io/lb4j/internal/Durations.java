@@ -1,0 +1,64 @@
+package io.lb4j.internal;
+
+import java.time.Duration;
+
+/**
+ * The one duration syntax of the CLI contract: {@code 0}, or a positive integer followed by
+ * {@code ms}, {@code s}, {@code m} or {@code h}; no fractions, no compound forms.
+ */
+public final class Durations {
+    private Durations() {
+    }
+
+    /**
+     * Parses the contract's syntax.
+     *
+     * @throws IllegalArgumentException when the text is not of that form
+     */
+    public static Duration parse(String text) {
+        if (text.equals("0")) {
+            return Duration.ZERO;
+        }
+        int unitAt = 0;
+        while (unitAt < text.length() && Character.isDigit(text.charAt(unitAt))) {
+            unitAt++;
+        }
+        if (unitAt == 0 || unitAt > 12 || text.charAt(0) == '0') {
+            throw new IllegalArgumentException("'" + text + "' (expected: 0 or a positive integer with ms, s, m or h)");
+        }
+        long n = Long.parseLong(text.substring(0, unitAt));
+        switch (text.substring(unitAt)) {
+            case "ms": return Duration.ofMillis(n);
+            case "s": return Duration.ofSeconds(n);
+            case "m": return Duration.ofMinutes(n);
+            case "h": return Duration.ofHours(n);
+            default:
+                throw new IllegalArgumentException("'" + text + "' (expected: 0 or a positive integer with ms, s, m or h)");
+        }
+    }
+
+    /** The shortest exact form in the same syntax ({@code 4m}, {@code 250ms}); sub-millisecond as {@code ns}. */
+    public static String format(Duration d) {
+        if (d.isZero()) {
+            return "0";
+        }
+        if (d.isNegative()) {
+            return "-" + format(d.negated());
+        }
+        long ns = d.toNanos();
+        if (ns % 1_000_000 != 0) {
+            return ns + "ns";
+        }
+        long ms = ns / 1_000_000;
+        if (ms % 3_600_000 == 0) {
+            return ms / 3_600_000 + "h";
+        }
+        if (ms % 60_000 == 0) {
+            return ms / 60_000 + "m";
+        }
+        if (ms % 1000 == 0) {
+            return ms / 1000 + "s";
+        }
+        return ms + "ms";
+    }
+}

@@ -1,0 +1,423 @@
+package io.lb4j.internal;
+
+import io.lb4j.Backend;
+import io.lb4j.BalancerStats;
+import io.lb4j.HealthState;
+import io.lb4j.internal.loop.EventLoop;
+import io.lb4j.internal.pool.BackendState;
+import io.lb4j.internal.pool.Pool;
+import io.lb4j.internal.probe.HealthChecker;
+import io.lb4j.internal.relay.Acceptor;
+import io.lb4j.internal.relay.ConnectionPair;
+import io.lb4j.internal.relay.Frontend;
+import io.lb4j.internal.relay.Relay;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.net.UnknownHostException;
+import java.nio.channels.ServerSocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The running balancer behind {@link io.lb4j.Balancer}: event loops, frontends, the pool, the health
+ * checker and the control thread that applies registry snapshots and rebuilds the policy's selection.
+ */
+public final class Engine implements Relay.Events {
+    private static final System.Logger LOG = System.getLogger("io.lb4j");
+    private static final int BACKLOG = 1024;
+    private static final long FIRST_SNAPSHOT_WAIT_MS = 10_000;
+
+    private enum Phase { NEW, STARTING, RUNNING, CLOSED }
+
+    private final Config config;
+    private final Faults faults = new Faults();
+    private final AtomicInteger open = new AtomicInteger();
+    private final CompletableFuture<Void> firstSnapshot = new CompletableFuture<>();
+    private final CompletableFuture<Void> drained = new CompletableFuture<>();
+    private final List<Frontend> frontends = new ArrayList<>();
+    private final List<Acceptor> acceptors = new ArrayList<>();
+    private Phase phase = Phase.NEW;
+    private volatile boolean draining;
+    private EventLoop[] loops;
+    private Pool pool;
+    private HealthChecker checker;
+    private ExecutorService control;
+    private ThreadPoolExecutor blocking;
+
+    /** An engine for {@code config}; nothing runs until {@link #start()}. */
+    public Engine(Config config) {
+        this.config = config;
+    }
+
+    /** See {@link io.lb4j.Balancer#start()}. */
+    public void start() {
+        synchronized (this) {
+            if (phase != Phase.NEW) {
+                throw new IllegalStateException("start: balancer is " + phase.name().toLowerCase()
+                        + " (a Balancer starts once; build a new one to start again)");
+            }
+            phase = Phase.STARTING;
+        }
+        try {
+            startUp();
+        } catch (RuntimeException | Error e) {
+            stopEverything();
+            synchronized (this) {
+                phase = Phase.CLOSED;
+            }
+            throw e;
+        }
+        synchronized (this) {
+            phase = Phase.RUNNING;
+        }
+    }
+
+    private void startUp() {
+        int n = config.eventLoops();
+        loops = new EventLoop[n];
+        for (int i = 0; i < n; i++) {
+            loops[i] = new EventLoop(i, "lb4j-loop-" + i, faults);
+        }
+        control = Executors.newSingleThreadExecutor(r -> daemon(r, "lb4j-control"));
+        AtomicInteger probeThreads = new AtomicInteger();
+        blocking = new ThreadPoolExecutor(0, 4, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256),
+                r -> daemon(r, "lb4j-probe-" + probeThreads.incrementAndGet()));
+        pool = new Pool(config.policy(), n, config.probe() != null, faults);
+        if (config.probe() != null) {
+            checker = new HealthChecker(config.probe(), loops, config.probeIntervalNs(), config.probeTimeoutNs(),
+                    config.unhealthyThreshold(), config.healthyThreshold(), config.probePort(), blocking, faults,
+                    this::stateChanged);
+        }
+        Relay relay = new Relay(pool, config.idleTimeoutNs(), config.resetOnIdle(), config.connectTimeoutNs(),
+                config.connectAttempts(), this);
+        for (InetSocketAddress requested : config.listen()) {
+            bind(relay, requested);
+        }
+        for (EventLoop loop : loops) {
+            loop.start();
+        }
+        config.registry().start(this::snapshot);
+        awaitFirstSnapshot();
+        for (BackendState member : pool.members()) {
+            if (member.address() == null) {
+                throw new UncheckedIOException("backend " + member.backend().name() + ": unknown host",
+                        new UnknownHostException(member.backend().host()));
+            }
+        }
+        awaitFirstProbes();
+        List<CompletableFuture<Void>> registered = new ArrayList<>();
+        for (Acceptor acceptor : acceptors) {
+            registered.add(onLoop(acceptor.loop(), () -> {
+                try {
+                    acceptor.register();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }));
+        }
+        join(CompletableFuture.allOf(registered.toArray(new CompletableFuture<?>[0])), 5_000, "register listeners");
+    }
+
+    private void bind(Relay relay, InetSocketAddress requested) {
+        InetSocketAddress address;
+        try {
+            address = requested.isUnresolved()
+                    ? new InetSocketAddress(InetAddress.getByName(requested.getHostString()), requested.getPort())
+                    : requested;
+        } catch (UnknownHostException e) {
+            throw new UncheckedIOException("listen " + requested.getHostString() + ":" + requested.getPort()
+                    + ": unknown host", e);
+        }
+        List<ServerSocketChannel> channels = new ArrayList<>();
+        try {
+            // a plain bind first: an address another process holds fails here instead of being shared
+            ServerSocketChannel first = ServerSocketChannel.open();
+            channels.add(first);
+            first.bind(address, BACKLOG);
+            InetSocketAddress bound = (InetSocketAddress) first.getLocalAddress();
+            boolean reusePort = loops.length > 1
+                    && first.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
+            if (reusePort) {
+                // one listener per loop: the kernel spreads new connections across them
+                first.close();
+                channels.clear();
+                for (int i = 0; i < loops.length; i++) {
+                    ServerSocketChannel channel = ServerSocketChannel.open();
+                    channels.add(channel);
+                    channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+                    channel.bind(bound, BACKLOG);
+                }
+            }
+            Frontend frontend = new Frontend(bound, loops.length, faults);
+            frontends.add(frontend);
+            for (int i = 0; i < channels.size(); i++) {
+                ServerSocketChannel channel = channels.get(i);
+                channel.configureBlocking(false);
+                acceptors.add(new Acceptor(relay, loops[i], frontend, channel));
+            }
+        } catch (IOException e) {
+            for (ServerSocketChannel channel : channels) {
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // failing already
+                }
+            }
+            throw new UncheckedIOException("listen " + format(address) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void snapshot(List<Backend> backends) {
+        List<Backend> copy = List.copyOf(backends);
+        control.execute(() -> {
+            try {
+                Pool.Change change = pool.apply(copy);
+                for (BackendState added : change.added()) {
+                    LOG.log(Level.DEBUG, () -> "backend " + added.backend().name() + " joined");
+                    if (checker != null && added.address() != null) {
+                        checker.add(added);
+                    }
+                }
+                for (BackendState removed : change.removed()) {
+                    LOG.log(Level.DEBUG, () -> "backend " + removed.backend().name() + " left");
+                }
+            } catch (RuntimeException e) {
+                faults.record("registry snapshot", e);
+            } finally {
+                firstSnapshot.complete(null);
+            }
+        });
+    }
+
+    private void awaitFirstSnapshot() {
+        join(firstSnapshot, FIRST_SNAPSHOT_WAIT_MS, "first registry snapshot");
+    }
+
+    private void awaitFirstProbes() {
+        List<CompletableFuture<Void>> firsts = new ArrayList<>();
+        for (BackendState member : pool.members()) {
+            firsts.add(member.firstProbe());
+        }
+        long waitMs = config.probeTimeoutNs() / 1_000_000 + 1_000;
+        try {
+            CompletableFuture.allOf(firsts.toArray(new CompletableFuture<?>[0])).get(waitMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            LOG.log(Level.WARNING, "first probes not all answered within " + waitMs + " ms; starting anyway");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("start: interrupted while probing backends", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("start: " + e.getCause(), e.getCause());
+        }
+    }
+
+    private void stateChanged(BackendState state, HealthState from, HealthState to, String reason) {
+        if (from == to) {
+            return;
+        }
+        if (from != HealthState.UNKNOWN || to != HealthState.UP) {
+            LOG.log(to == HealthState.UP ? Level.INFO : Level.WARNING,
+                    () -> "backend " + state.backend().name() + " is " + to.name().toLowerCase() + " (" + reason + ")");
+        }
+        control.execute(pool::rebuild);
+        try {
+            config.listener().backendStateChanged(state.backend(), from, to, reason);
+        } catch (RuntimeException e) {
+            faults.record("listener", e);
+        }
+    }
+
+    @Override
+    public void accepted(ConnectionPair pair) {
+        open.incrementAndGet();
+    }
+
+    @Override
+    public void opened(ConnectionPair pair) {
+        // counted per backend by the pair itself
+    }
+
+    @Override
+    public void closed(ConnectionPair pair, String why) {
+        if (pair.backend() == null) {
+            pair.frontendListener().rejected(loopOf(pair));
+        }
+        if (open.decrementAndGet() == 0 && draining) {
+            drained.complete(null);
+        }
+    }
+
+    private static int loopOf(ConnectionPair pair) {
+        return pair.loop().id();
+    }
+
+    @Override
+    public void connectFailed(BackendState backend, String why) {
+        // passive health builds on this
+    }
+
+    /** See {@link io.lb4j.Balancer#addresses()}. */
+    public synchronized List<InetSocketAddress> addresses() {
+        if (phase == Phase.NEW || phase == Phase.STARTING) {
+            throw new IllegalStateException("addresses: balancer not started (call start() first)");
+        }
+        List<InetSocketAddress> result = new ArrayList<>();
+        for (Frontend f : frontends) {
+            result.add(f.address());
+        }
+        return List.copyOf(result);
+    }
+
+    /** See {@link io.lb4j.Balancer#stats()}. */
+    public BalancerStats stats() {
+        long accepted = 0;
+        long rejected = 0;
+        synchronized (this) {
+            for (Frontend f : frontends) {
+                accepted += f.accepted();
+                rejected += f.rejected();
+            }
+        }
+        List<BalancerStats.BackendStats> backends = new ArrayList<>();
+        if (pool != null) {
+            for (BackendState s : pool.members()) {
+                backends.add(new BalancerStats.BackendStats(s.backend(), s.health(), s.reason(),
+                        s.activeConnections(), s.sum(c -> c.connections), s.sum(c -> c.connectFailures),
+                        s.sum(c -> c.bytesToBackend), s.sum(c -> c.bytesToClient), s.lastProbeLatencyNs()));
+            }
+        }
+        return new BalancerStats(open.get(), accepted, rejected, backends);
+    }
+
+    /** Faults caught and survived since start, for tests and diagnostics. */
+    public Faults faults() {
+        return faults;
+    }
+
+    /** See {@link io.lb4j.Balancer#close()}. */
+    public void close() {
+        synchronized (this) {
+            if (phase == Phase.CLOSED) {
+                return;
+            }
+            if (phase == Phase.NEW) {
+                phase = Phase.CLOSED;
+                return;
+            }
+            phase = Phase.CLOSED;
+        }
+        draining = true;
+        List<CompletableFuture<Void>> stopped = new ArrayList<>();
+        for (Acceptor acceptor : acceptors) {
+            stopped.add(onLoop(acceptor.loop(), acceptor::stop));
+        }
+        joinQuietly(CompletableFuture.allOf(stopped.toArray(new CompletableFuture<?>[0])), 5_000);
+        if (open.get() == 0) {
+            drained.complete(null);
+        }
+        joinQuietly(drained, config.drainTimeoutNs() / 1_000_000);
+        stopEverything();
+    }
+
+    /** See {@link io.lb4j.Balancer#closeNow()}. */
+    public void closeNow() {
+        drained.complete(null);
+        close();
+    }
+
+    private void stopEverything() {
+        draining = true;
+        if (loops != null) {
+            for (EventLoop loop : loops) {
+                if (loop != null) {
+                    loop.shutdown();
+                }
+            }
+            for (EventLoop loop : loops) {
+                if (loop != null) {
+                    joinQuietly(loop.terminated(), 5_000);
+                }
+            }
+        }
+        try {
+            config.registry().close();
+        } catch (Exception e) {
+            faults.record("registry close", e);
+        }
+        if (control != null) {
+            control.shutdownNow();
+        }
+        if (blocking != null) {
+            blocking.shutdownNow();
+        }
+    }
+
+    private static CompletableFuture<Void> onLoop(EventLoop loop, Runnable task) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                task.run();
+                done.complete(null);
+            } catch (RuntimeException e) {
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    private static void join(CompletableFuture<?> future, long timeoutMs, String what) {
+        try {
+            future.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("start: interrupted during " + what, e);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof RuntimeException) {
+                throw (RuntimeException) cause;
+            }
+            throw new IllegalStateException("start: " + what + " failed: " + cause, cause);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("start: " + what + " took longer than " + timeoutMs + " ms", e);
+        }
+    }
+
+    private static void joinQuietly(CompletableFuture<?> future, long timeoutMs) {
+        try {
+            future.get(Math.max(0, timeoutMs), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // closing anyway
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    /** {@code IP:PORT} or {@code [IPv6]:PORT}, as the CLI prints addresses. */
+    public static String format(InetSocketAddress address) {
+        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
+        int percent = host.indexOf('%');
+        if (percent >= 0) {
+            host = host.substring(0, percent);
+        }
+        return host.indexOf(':') >= 0 ? "[" + host + "]:" + address.getPort() : host + ":" + address.getPort();
+    }
+}

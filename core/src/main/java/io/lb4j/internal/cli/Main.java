@@ -1,0 +1,99 @@
+package io.lb4j.internal.cli;
+
+import io.lb4j.Balancer;
+import io.lb4j.internal.Engine;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The standalone runner ({@code java -jar lb4j-core.jar}), as the CLI contract describes: options
+ * to a {@link Balancer}, the ready line, exit codes 0 / 1 / 2, and a drain on SIGTERM or SIGINT.
+ */
+public final class Main {
+    private Main() {
+    }
+
+    /** Runs and exits with the status {@link #run} returns. */
+    public static void main(String... args) {
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            // one line per message on standard error, no stack traces (the CLI contract)
+            System.setProperty("java.util.logging.SimpleFormatter.format", "lb4j: %4$s: %5$s%n");
+        }
+        int status = run(System.out, System.err, args);
+        System.out.flush();
+        System.exit(status);
+    }
+
+    /**
+     * Parses {@code args}, runs the balancer until SIGTERM or SIGINT, drains, and returns the exit
+     * status: 0 after a drain or for {@code --help}/{@code --version}, 1 when start fails, 2 for bad
+     * options.
+     */
+    public static int run(PrintStream out, PrintStream err, String... args) {
+        Options options;
+        try {
+            options = Options.parse(args);
+        } catch (IllegalArgumentException e) {
+            err.println("lb4j: " + e.getMessage());
+            return 2;
+        }
+        if (options.help()) {
+            out.print(Options.HELP);
+            out.flush();
+            return 0;
+        }
+        if (options.version()) {
+            out.println("lb4j " + version());
+            out.flush();
+            return 0;
+        }
+        Balancer balancer;
+        try {
+            balancer = options.toBuilder().build();
+        } catch (IllegalArgumentException e) {
+            err.println("lb4j: " + e.getMessage());
+            return 2;
+        }
+        CountDownLatch stop = new CountDownLatch(1);
+        AtomicInteger signals = new AtomicInteger();
+        Runnable onSignal = () -> {
+            if (signals.incrementAndGet() == 1) {
+                stop.countDown();
+            } else {
+                balancer.closeNow();
+            }
+        };
+        boolean handled = Signals.install(onSignal);
+        try {
+            balancer.start();
+        } catch (UncheckedIOException | IllegalStateException e) {
+            err.println("lb4j: " + e.getMessage());
+            balancer.closeNow();
+            return 1;
+        }
+        StringBuilder ready = new StringBuilder("lb4j listening on");
+        for (InetSocketAddress address : balancer.addresses()) {
+            ready.append(' ').append(Engine.format(address));
+        }
+        out.println(ready);
+        out.flush();
+        if (!handled) {
+            Runtime.getRuntime().addShutdownHook(new Thread(balancer::close, "lb4j-shutdown"));
+        }
+        try {
+            stop.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        balancer.close();
+        return 0;
+    }
+
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v != null ? v : "dev";
+    }
+}

@@ -1,0 +1,321 @@
+package io.lb4j.internal.cli;
+
+import io.lb4j.Backend;
+import io.lb4j.Balancer;
+import io.lb4j.BalancingPolicy;
+import io.lb4j.HealthProbe;
+import io.lb4j.internal.Config;
+import io.lb4j.internal.Durations;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The command line of the CLI contract, parsed into builder settings. Every error names the option
+ * and what is wrong, in one line.
+ */
+final class Options {
+    static final String HELP = String.join("\n",
+            "Usage: java -jar lb4j-core.jar --listen HOST:PORT --backend HOST:PORT [options]",
+            "",
+            "An embeddable Layer-4 (TCP) load balancer, run on its own. WebSocket and any TCP pass through.",
+            "",
+            "  --listen HOST:PORT             frontend address; repeatable; [::1]:PORT for IPv6 (required)",
+            "  --backend HOST:PORT[,weight=N][,max-connections=N]",
+            "                                 a backend; repeatable; weight 1-1000 (default 1)",
+            "  --policy NAME                  round-robin, five-tuple, source-ip, source-ip-protocol",
+            "                                 (default five-tuple)",
+            "  --probe SPEC                   tcp or none (default tcp)",
+            "  --probe-port N                 probe this port instead of the backend's own",
+            "  --probe-interval D             start to start, +-10% jitter (default 5s)",
+            "  --probe-timeout D              (default 2s)",
+            "  --unhealthy-threshold N        consecutive failures that mark a backend down (default 2)",
+            "  --healthy-threshold N          consecutive successes that mark it up (default 1)",
+            "  --idle-timeout D               close a pair idle this long; 0 = never (default 4m)",
+            "  --tcp-reset-on-idle            reset (RST) instead of FIN on idle timeout",
+            "  --connect-timeout D            per backend connection attempt (default 3s)",
+            "  --connect-attempts N           backends tried per client connection (default 3)",
+            "  --threads N                    event-loop threads (default: number of processors)",
+            "  --drain-timeout D              on SIGTERM/SIGINT, let connections finish this long (default 30s)",
+            "  --help, --version              print and exit",
+            "",
+            "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
+            "Not supported yet: --backends-file, --backends-dns, --backends-srv, --dns-server,",
+            "  --max-connections, --proxy-protocol, --metrics, --accept-proxy-protocol, --accept-proxy-from,",
+            "  --max-connections-per-client, --allow, --deny, --access-log, --front-health*,",
+            "  policies weighted-round-robin, least-connections, power-of-two; probes http:/PATH, websocket:/PATH.",
+            "") + "\n";
+
+    /** Options of the contract that later work brings; refused with exit 2 until then. */
+    private static final Set<String> LATER = Set.of("--backends-file", "--backends-dns", "--backends-srv",
+            "--dns-server", "--max-connections", "--proxy-protocol", "--metrics", "--accept-proxy-protocol",
+            "--accept-proxy-from", "--max-connections-per-client", "--allow", "--deny", "--access-log",
+            "--front-health", "--front-health-mode", "--front-health-min-backends", "--front-health-grace");
+    private static final Set<String> LATER_POLICIES = Set.of("weighted-round-robin", "least-connections",
+            "power-of-two");
+    private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
+            "--accept-proxy-protocol", "--access-log");
+
+    private final List<InetSocketAddress> listen = new ArrayList<>();
+    private final List<Backend> backends = new ArrayList<>();
+    private BalancingPolicy policy;
+    private HealthProbe probe = HealthProbe.tcp();
+    private Duration probeInterval;
+    private Duration probeTimeout;
+    private Integer unhealthyThreshold;
+    private Integer healthyThreshold;
+    private Integer probePort;
+    private Duration idleTimeout;
+    private boolean resetOnIdle;
+    private Duration connectTimeout;
+    private Integer connectAttempts;
+    private Integer threads;
+    private Duration drainTimeout;
+    private boolean help;
+    private boolean version;
+
+    boolean help() {
+        return help;
+    }
+
+    boolean version() {
+        return version;
+    }
+
+    static Options parse(String... args) {
+        Options o = new Options();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            String name = arg;
+            String value = null;
+            int eq = arg.indexOf('=');
+            if (arg.startsWith("--") && eq > 0) {
+                name = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            }
+            if (!name.startsWith("--")) {
+                throw new IllegalArgumentException(arg + ": unexpected argument (options start with --; see --help)");
+            }
+            if (LATER.contains(name)) {
+                throw new IllegalArgumentException(name + ": not supported yet");
+            }
+            if (FLAGS.contains(name)) {
+                if (value != null) {
+                    throw new IllegalArgumentException(name + ": takes no value");
+                }
+                o.flag(name);
+                continue;
+            }
+            if (value == null) {
+                if (i + 1 >= args.length) {
+                    throw new IllegalArgumentException(name + ": missing value");
+                }
+                value = args[++i];
+            }
+            o.option(name, value);
+        }
+        if (o.help || o.version) {
+            return o;
+        }
+        if (o.listen.isEmpty()) {
+            throw new IllegalArgumentException("--listen: required (at least one frontend HOST:PORT)");
+        }
+        if (o.backends.isEmpty()) {
+            throw new IllegalArgumentException("--backend: required (at least one backend HOST:PORT)");
+        }
+        return o;
+    }
+
+    private void flag(String name) {
+        switch (name) {
+            case "--help": help = true; break;
+            case "--version": version = true; break;
+            case "--tcp-reset-on-idle": resetOnIdle = true; break;
+            default: throw new IllegalArgumentException(name + ": not supported yet");
+        }
+    }
+
+    private void option(String name, String value) {
+        switch (name) {
+            case "--listen":
+                listen.add(wrap(name, () -> Config.parseAddress(name, value)));
+                break;
+            case "--backend":
+                backends.add(backend(value));
+                break;
+            case "--policy":
+                policy = policy(value);
+                break;
+            case "--probe":
+                probe = probe(value);
+                break;
+            case "--probe-port":
+                probePort = integer(name, value, 1, 65535);
+                break;
+            case "--probe-interval":
+                probeInterval = duration(name, value, false);
+                break;
+            case "--probe-timeout":
+                probeTimeout = duration(name, value, false);
+                break;
+            case "--unhealthy-threshold":
+                unhealthyThreshold = integer(name, value, 1, 1_000_000);
+                break;
+            case "--healthy-threshold":
+                healthyThreshold = integer(name, value, 1, 1_000_000);
+                break;
+            case "--idle-timeout":
+                idleTimeout = duration(name, value, true);
+                break;
+            case "--connect-timeout":
+                connectTimeout = duration(name, value, false);
+                break;
+            case "--connect-attempts":
+                connectAttempts = integer(name, value, 1, 1000);
+                break;
+            case "--threads":
+                threads = integer(name, value, 1, 1024);
+                break;
+            case "--drain-timeout":
+                drainTimeout = duration(name, value, true);
+                break;
+            default:
+                throw new IllegalArgumentException(name + ": unknown option (see --help)");
+        }
+    }
+
+    Balancer.Builder toBuilder() {
+        Balancer.Builder b = Balancer.builder();
+        listen.forEach(b::listen);
+        backends.forEach(b::backend);
+        if (policy != null) {
+            b.policy(policy);
+        }
+        b.probe(probe);
+        if (probeInterval != null) {
+            b.probeInterval(probeInterval);
+        }
+        if (probeTimeout != null) {
+            b.probeTimeout(probeTimeout);
+        }
+        if (unhealthyThreshold != null) {
+            b.unhealthyThreshold(unhealthyThreshold);
+        }
+        if (healthyThreshold != null) {
+            b.healthyThreshold(healthyThreshold);
+        }
+        if (probePort != null) {
+            b.probePort(probePort);
+        }
+        if (idleTimeout != null) {
+            b.idleTimeout(idleTimeout);
+        }
+        b.resetOnIdle(resetOnIdle);
+        if (connectTimeout != null) {
+            b.connectTimeout(connectTimeout);
+        }
+        if (connectAttempts != null) {
+            b.connectAttempts(connectAttempts);
+        }
+        if (threads != null) {
+            b.eventLoops(threads);
+        }
+        if (drainTimeout != null) {
+            b.drainTimeout(drainTimeout);
+        }
+        return b;
+    }
+
+    private static Backend backend(String value) {
+        String[] parts = value.split(",", -1);
+        Backend b = wrap("--backend", () -> Backend.parse(parts[0]));
+        for (int i = 1; i < parts.length; i++) {
+            String part = parts[i];
+            if (part.startsWith("weight=")) {
+                b = b.withWeight(integer("--backend", part.substring(7), 1, Backend.MAX_WEIGHT, "weight"));
+            } else if (part.startsWith("max-connections=")) {
+                b = b.withMaxConnections(integer("--backend", part.substring(16), 0, Integer.MAX_VALUE,
+                        "max-connections"));
+            } else {
+                throw new IllegalArgumentException("--backend: '" + value
+                        + "' (expected: HOST:PORT[,weight=N][,max-connections=N])");
+            }
+        }
+        return b;
+    }
+
+    private static BalancingPolicy policy(String value) {
+        switch (value) {
+            case "round-robin": return BalancingPolicy.roundRobin();
+            case "five-tuple": return BalancingPolicy.fiveTuple();
+            case "source-ip": return BalancingPolicy.sourceIp();
+            case "source-ip-protocol": return BalancingPolicy.sourceIpProtocol();
+            default:
+                if (LATER_POLICIES.contains(value)) {
+                    throw new IllegalArgumentException("--policy: " + value + ": not supported yet");
+                }
+                throw new IllegalArgumentException("--policy: '" + value + "' (expected: round-robin, "
+                        + "weighted-round-robin, least-connections, power-of-two, five-tuple, source-ip, "
+                        + "source-ip-protocol)");
+        }
+    }
+
+    private static HealthProbe probe(String value) {
+        if (value.equals("tcp")) {
+            return HealthProbe.tcp();
+        }
+        if (value.equals("none")) {
+            return null;
+        }
+        if (value.startsWith("http:/") || value.startsWith("websocket:/")) {
+            throw new IllegalArgumentException("--probe: " + value + ": not supported yet");
+        }
+        throw new IllegalArgumentException("--probe: '" + value + "' (expected: tcp, http:/PATH, websocket:/PATH or none)");
+    }
+
+    private static Duration duration(String name, String value, boolean zeroAllowed) {
+        Duration d;
+        try {
+            d = Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(name + ": " + e.getMessage());
+        }
+        if (d.isZero() && !zeroAllowed) {
+            throw new IllegalArgumentException(name + ": '0' (expected: a positive duration such as 5s)");
+        }
+        return d;
+    }
+
+    private static int integer(String name, String value, int min, int max) {
+        return integer(name, value, min, max, null);
+    }
+
+    private static int integer(String name, String value, int min, int max, String field) {
+        String what = field == null ? name : name + " " + field;
+        long n;
+        try {
+            n = Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + ": '" + value + "' (expected: an integer " + min + "-" + max + ")");
+        }
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(what + ": " + value + " (expected: " + min + "-" + max + ")");
+        }
+        return (int) n;
+    }
+
+    private static <T> T wrap(String name, java.util.function.Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage();
+            return fail(message.startsWith(name) ? message : name + ": " + message);
+        }
+    }
+
+    private static <T> T fail(String message) {
+        throw new IllegalArgumentException(message);
+    }
+}

@@ -1,0 +1,220 @@
+package io.lb4j.internal.loop;
+
+import io.lb4j.internal.Faults;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.util.ArrayDeque;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * One thread, one {@link Selector}, one {@link TimerWheel}, one scratch buffer. Everything registered
+ * here is touched only by this thread, so connection state needs no locks; other threads hand work
+ * in through {@link #execute(Runnable)}.
+ */
+public final class EventLoop implements Runnable {
+    /** Largest chunk read at once, and the most a stalled direction of a pair parks. */
+    public static final int BUFFER_BYTES = 64 * 1024;
+    private static final int MAX_POOLED_BUFFERS = 64;
+    private static final int TASKS_PER_CYCLE = 1024;
+    private static final long TICK_NS = 10_000_000L;
+
+    private final int id;
+    private final Selector selector;
+    private final Thread thread;
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean wakeupPending = new AtomicBoolean();
+    private final TimerWheel timers;
+    private final ArrayDeque<ByteBuffer> pool = new ArrayDeque<>();
+    private final Consumer<SelectionKey> onReady = this::ready;
+    private final Faults faults;
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private ByteBuffer scratch = ByteBuffer.allocateDirect(BUFFER_BYTES);
+    private volatile boolean running = true;
+    private long nowNs;
+
+    /**
+     * @param id index of this loop, 0-based
+     * @param name thread name
+     * @param faults where exceptions caught on this loop are counted and logged
+     */
+    public EventLoop(int id, String name, Faults faults) {
+        this.id = id;
+        this.faults = faults;
+        try {
+            this.selector = Selector.open();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open a selector", e);
+        }
+        this.nowNs = System.nanoTime();
+        this.timers = new TimerWheel(TICK_NS, 1024, nowNs);
+        this.thread = new Thread(this, name);
+        this.thread.setDaemon(true);
+    }
+
+    /** Index of this loop. */
+    public int id() {
+        return id;
+    }
+
+    /** Starts the thread. */
+    public void start() {
+        thread.start();
+    }
+
+    /** The selector; register channels with it only from this loop's thread. */
+    public Selector selector() {
+        return selector;
+    }
+
+    /** The clock read once at the top of this cycle; use it instead of {@code System.nanoTime()}. */
+    public long nowNs() {
+        return nowNs;
+    }
+
+    /** This loop's timers; only from this loop's thread. */
+    public TimerWheel timers() {
+        return timers;
+    }
+
+    /** Whether the caller runs on this loop's thread. */
+    public boolean inLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    /** The loop's scratch buffer; lend it out only through {@link #swapScratch()}. */
+    public ByteBuffer scratch() {
+        return scratch;
+    }
+
+    /**
+     * Gives away the current scratch buffer (which holds bytes to park) and takes a fresh one, so
+     * parking never copies.
+     */
+    public ByteBuffer swapScratch() {
+        ByteBuffer given = scratch;
+        ByteBuffer fresh = pool.pollFirst();
+        scratch = fresh != null ? fresh : ByteBuffer.allocateDirect(BUFFER_BYTES);
+        return given;
+    }
+
+    /** Returns a parked buffer once its bytes are written. */
+    public void release(ByteBuffer buffer) {
+        if (pool.size() < MAX_POOLED_BUFFERS) {
+            buffer.clear();
+            pool.addFirst(buffer);
+        }
+    }
+
+    /** Runs {@code task} on this loop soon; thread-safe. Tasks that throw are counted and logged. */
+    public void execute(Runnable task) {
+        tasks.add(task);
+        if (!inLoop() && wakeupPending.compareAndSet(false, true)) {
+            selector.wakeup();
+        }
+    }
+
+    /** Asks the loop to stop; {@link #terminated()} completes when it has. */
+    public void shutdown() {
+        running = false;
+        selector.wakeup();
+    }
+
+    /** Completes once the thread has closed every channel registered here and ended. */
+    public CompletableFuture<Void> terminated() {
+        return terminated;
+    }
+
+    @Override
+    public void run() {
+        try {
+            while (running) {
+                wakeupPending.set(false);
+                if (tasks.isEmpty()) {
+                    long timeoutMs = timers.size() > 0 ? TICK_NS / 1_000_000 : 1000;
+                    selector.select(onReady, timeoutMs);
+                } else {
+                    selector.selectNow(onReady);
+                }
+                nowNs = System.nanoTime();
+                runTasks();
+                timers.expire(nowNs);
+            }
+        } catch (IOException e) {
+            faults.record("event loop select", e);
+        } catch (Error e) {
+            terminated.completeExceptionally(e);
+            throw e;
+        } finally {
+            closeAll();
+        }
+    }
+
+    private void ready(SelectionKey key) {
+        try {
+            ((Handler) key.attachment()).ready(key, key.readyOps());
+        } catch (Error e) {
+            throw e;
+        } catch (Throwable t) {
+            // a peer or plug-in fault must never stop the loop
+            faults.record("event loop handler", t);
+            key.cancel();
+            try {
+                key.channel().close();
+            } catch (IOException ignored) {
+                // already failing
+            }
+        }
+    }
+
+    private void runTasks() {
+        for (int i = 0; i < TASKS_PER_CYCLE; i++) {
+            Runnable task = tasks.poll();
+            if (task == null) {
+                return;
+            }
+            try {
+                task.run();
+            } catch (Error e) {
+                throw e;
+            } catch (Throwable t) {
+                faults.record("event loop task", t);
+            }
+        }
+    }
+
+    private void closeAll() {
+        try {
+            for (SelectionKey key : new java.util.ArrayList<>(selector.keys())) {
+                Object attachment = key.attachment();
+                if (attachment instanceof Handler) {
+                    try {
+                        ((Handler) attachment).shutdown(key);
+                    } catch (RuntimeException e) {
+                        faults.record("event loop shutdown", e);
+                    }
+                } else {
+                    key.channel().close();
+                }
+            }
+            selector.close();
+        } catch (IOException e) {
+            faults.record("event loop close", e);
+        }
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                faults.record("event loop task at shutdown", e);
+            }
+        }
+        terminated.complete(null);
+    }
+}

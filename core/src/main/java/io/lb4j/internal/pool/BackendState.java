@@ -1,0 +1,175 @@
+package io.lb4j.internal.pool;
+
+import io.lb4j.Backend;
+import io.lb4j.BalancingPolicy;
+import io.lb4j.HealthState;
+import java.net.InetSocketAddress;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The engine's live record of one backend, kept across rebuilds as long as the backend stays in the
+ * registry: configuration, health, active connections and per-loop counters. Policies see it as a
+ * {@link BalancingPolicy.Candidate}.
+ */
+public final class BackendState implements BalancingPolicy.Candidate {
+    private volatile Backend backend;
+    private volatile InetSocketAddress address;
+    private volatile HealthState health;
+    private volatile String reason;
+    private volatile boolean removed;
+    private volatile long lastProbeLatencyNs = -1;
+    private final AtomicInteger active = new AtomicInteger();
+    private final Counters[] perLoop;
+    private final CompletableFuture<Void> firstProbe = new CompletableFuture<>();
+    private final int loopId;
+
+    /** Owned by the health checker, on this backend's loop. */
+    public int consecutiveSuccesses;
+    /** Owned by the health checker, on this backend's loop. */
+    public int consecutiveFailures;
+
+    /**
+     * @param backend configuration
+     * @param address resolved address, or {@code null} when it could not be resolved
+     * @param loops number of event loops (one counter slot each)
+     * @param loopId the loop that probes this backend
+     * @param initial the starting health
+     */
+    public BackendState(Backend backend, InetSocketAddress address, int loops, int loopId, HealthState initial) {
+        this.backend = backend;
+        this.address = address;
+        this.perLoop = new Counters[loops];
+        for (int i = 0; i < loops; i++) {
+            perLoop[i] = new Counters();
+        }
+        this.loopId = loopId;
+        this.health = initial;
+        this.reason = initial == HealthState.UP ? "no probe" : "not probed yet";
+        if (initial == HealthState.UP) {
+            firstProbe.complete(null);
+        }
+    }
+
+    @Override
+    public Backend backend() {
+        return backend;
+    }
+
+    /** Replaces the configuration (weight, limit, admin state); the name stays. */
+    public void backend(Backend updated) {
+        this.backend = updated;
+    }
+
+    /** Where connections go; {@code null} while unresolved. */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    /** The loop that runs this backend's probes. */
+    public int loopId() {
+        return loopId;
+    }
+
+    @Override
+    public boolean usable() {
+        return !removed && health == HealthState.UP && backend.adminState() == Backend.AdminState.UP;
+    }
+
+    @Override
+    public int activeConnections() {
+        return active.get();
+    }
+
+    /**
+     * Takes a connection slot unless the backend is at its connection limit.
+     *
+     * @return whether a slot was taken; release it with {@link #release()}
+     */
+    public boolean tryAcquire() {
+        int max = backend.maxConnections();
+        int now = active.incrementAndGet();
+        if (max > 0 && now > max) {
+            active.decrementAndGet();
+            return false;
+        }
+        return true;
+    }
+
+    /** Gives back a slot taken by {@link #tryAcquire()}. */
+    public void release() {
+        active.decrementAndGet();
+    }
+
+    /** Health now. */
+    public HealthState health() {
+        return health;
+    }
+
+    /** Why it is in its health state. */
+    public String reason() {
+        return reason;
+    }
+
+    /**
+     * Sets health and reason.
+     *
+     * @return the state before
+     */
+    public HealthState health(HealthState state, String why) {
+        HealthState before = this.health;
+        this.reason = why;
+        this.health = state;
+        return before;
+    }
+
+    /** Updates the reason without a state change. */
+    public void reason(String why) {
+        this.reason = why;
+    }
+
+    /** Whether the registry dropped this backend. */
+    public boolean removed() {
+        return removed;
+    }
+
+    /** Marks this backend as dropped by the registry: no new connections, probes stop. */
+    public void markRemoved() {
+        removed = true;
+        firstProbe.complete(null);
+    }
+
+    /** The counters of one loop; only that loop writes them. */
+    public Counters counters(int loop) {
+        return perLoop[loop];
+    }
+
+    /** Sums one counter across loops. */
+    public long sum(java.util.function.ToLongFunction<Counters> counter) {
+        long total = 0;
+        for (Counters c : perLoop) {
+            total += counter.applyAsLong(c);
+        }
+        return total;
+    }
+
+    /** Duration of the last completed probe, or -1. */
+    public long lastProbeLatencyNs() {
+        return lastProbeLatencyNs;
+    }
+
+    /** Records the duration of a completed probe. */
+    public void lastProbeLatencyNs(long ns) {
+        this.lastProbeLatencyNs = ns;
+    }
+
+    /** Completes when the first probe has answered or timed out (at once without probing). */
+    public CompletableFuture<Void> firstProbe() {
+        return firstProbe;
+    }
+
+    @Override
+    public String toString() {
+        return backend.name() + "(" + health + ")";
+    }
+}

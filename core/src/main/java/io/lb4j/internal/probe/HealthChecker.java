@@ -1,0 +1,224 @@
+package io.lb4j.internal.probe;
+
+import io.lb4j.Backend;
+import io.lb4j.HealthProbe;
+import io.lb4j.HealthState;
+import io.lb4j.ProbeResult;
+import io.lb4j.internal.Faults;
+import io.lb4j.internal.loop.EventLoop;
+import io.lb4j.internal.loop.Timer;
+import io.lb4j.internal.pool.BackendState;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Drives one {@link HealthProbe} over every backend: each backend is probed on its own event loop
+ * every interval (±10% jitter, measured start to start), with the timeout enforced here whatever the
+ * probe does. The first result decides a backend's state at once; the thresholds govern every later
+ * change.
+ */
+public final class HealthChecker {
+
+    /** Told of every state change, on the backend's loop. */
+    @FunctionalInterface
+    public interface StateSink {
+        /** {@code state} went from {@code from} to its current health for {@code reason}. */
+        void changed(BackendState state, HealthState from, HealthState to, String reason);
+    }
+
+    private final HealthProbe probe;
+    private final EventLoop[] loops;
+    private final long intervalNs;
+    private final long timeoutNs;
+    private final int unhealthyThreshold;
+    private final int healthyThreshold;
+    private final int probePort;
+    private final ExecutorService blocking;
+    private final Faults faults;
+    private final StateSink sink;
+
+    /**
+     * @param probe the probe
+     * @param loops where probes run (a backend always on the same loop)
+     * @param intervalNs start-to-start interval
+     * @param timeoutNs per probe
+     * @param unhealthyThreshold consecutive failures to mark down
+     * @param healthyThreshold consecutive successes to mark up
+     * @param probePort port to probe instead of the backend's own, 0 for its own
+     * @param blocking executor for blocking probes
+     * @param faults where probe exceptions are counted
+     * @param sink told of state changes
+     */
+    public HealthChecker(HealthProbe probe, EventLoop[] loops, long intervalNs, long timeoutNs,
+                         int unhealthyThreshold, int healthyThreshold, int probePort, ExecutorService blocking,
+                         Faults faults, StateSink sink) {
+        this.probe = probe;
+        this.loops = loops;
+        this.intervalNs = intervalNs;
+        this.timeoutNs = timeoutNs;
+        this.unhealthyThreshold = unhealthyThreshold;
+        this.healthyThreshold = healthyThreshold;
+        this.probePort = probePort;
+        this.blocking = blocking;
+        this.faults = faults;
+        this.sink = sink;
+    }
+
+    /** Starts probing a backend that just joined: its first probe runs at once. Thread-safe. */
+    public void add(BackendState state) {
+        EventLoop loop = loops[state.loopId()];
+        loop.execute(() -> new Prober(state, loop).expired(loop.nowNs()));
+    }
+
+    private final class Prober extends Timer {
+        private final BackendState state;
+        private final EventLoop loop;
+
+        Prober(BackendState state, EventLoop loop) {
+            this.state = state;
+            this.loop = loop;
+        }
+
+        @Override
+        protected void expired(long nowNs) {
+            if (state.removed()) {
+                return; // removed from the registry: stop probing
+            }
+            long jitter = intervalNs / 10;
+            long next = intervalNs + (jitter > 0 ? ThreadLocalRandom.current().nextLong(-jitter, jitter + 1) : 0);
+            loop.timers().schedule(this, nowNs + next);
+            if (state.backend().adminState() == Backend.AdminState.DOWN) {
+                state.firstProbe().complete(null); // admin-down backends are not probed
+                return;
+            }
+            InetSocketAddress address = state.address();
+            if (address == null) {
+                finishFirst();
+                return;
+            }
+            if (probePort != 0) {
+                address = new InetSocketAddress(address.getAddress(), probePort);
+            }
+            new Run(state, loop, address).start(nowNs);
+        }
+
+        private void finishFirst() {
+            state.firstProbe().complete(null);
+        }
+    }
+
+    private final class Run extends Timer implements LoopTarget {
+        private final BackendState state;
+        private final EventLoop loop;
+        private final InetSocketAddress address;
+        private long startNs;
+        private boolean done;
+        private CompletionStage<ProbeResult> stage;
+
+        Run(BackendState state, EventLoop loop, InetSocketAddress address) {
+            this.state = state;
+            this.loop = loop;
+            this.address = address;
+        }
+
+        void start(long nowNs) {
+            startNs = nowNs;
+            loop.timers().schedule(this, nowNs + timeoutNs);
+            try {
+                stage = probe.check(this);
+                if (stage == null) {
+                    throw new IllegalStateException("probe returned null");
+                }
+                stage.whenComplete((result, failure) -> {
+                    ProbeResult outcome = failure != null ? ProbeResult.failed("probe failed: "
+                            + Reasons.of(failure instanceof java.util.concurrent.CompletionException
+                            && failure.getCause() != null ? failure.getCause() : failure))
+                            : result == null ? ProbeResult.failed("probe returned no result") : result;
+                    if (loop.inLoop()) {
+                        finish(outcome, System.nanoTime());
+                    } else {
+                        loop.execute(() -> finish(outcome, System.nanoTime()));
+                    }
+                });
+            } catch (RuntimeException e) {
+                faults.record("health probe", e);
+                finish(ProbeResult.failed("probe threw " + e.getClass().getSimpleName()), nowNs);
+            }
+        }
+
+        @Override
+        protected void expired(long nowNs) {
+            finish(ProbeResult.failed("timeout"), nowNs);
+            if (stage instanceof CompletableFuture) {
+                ((CompletableFuture<ProbeResult>) stage).cancel(false);
+            }
+        }
+
+        private void finish(ProbeResult result, long nowNs) {
+            if (done) {
+                return;
+            }
+            done = true;
+            loop.timers().cancel(this);
+            if (state.removed()) {
+                return;
+            }
+            state.lastProbeLatencyNs(nowNs - startNs);
+            apply(state, result);
+            state.firstProbe().complete(null);
+        }
+
+        @Override
+        public Backend backend() {
+            return state.backend();
+        }
+
+        @Override
+        public InetSocketAddress address() {
+            return address;
+        }
+
+        @Override
+        public Duration timeout() {
+            return Duration.ofNanos(timeoutNs);
+        }
+
+        @Override
+        public EventLoop loop() {
+            return loop;
+        }
+
+        @Override
+        public java.util.concurrent.Executor blockingExecutor() {
+            return blocking;
+        }
+    }
+
+    private void apply(BackendState state, ProbeResult result) {
+        HealthState health = state.health();
+        String reason = "probe: " + result.reason();
+        if (result.healthy()) {
+            state.consecutiveFailures = 0;
+            state.consecutiveSuccesses++;
+            if (health == HealthState.UNKNOWN
+                    || (health == HealthState.DOWN && state.consecutiveSuccesses >= healthyThreshold)) {
+                sink.changed(state, state.health(HealthState.UP, reason), HealthState.UP, reason);
+                return;
+            }
+        } else {
+            state.consecutiveSuccesses = 0;
+            state.consecutiveFailures++;
+            if (health == HealthState.UNKNOWN
+                    || (health == HealthState.UP && state.consecutiveFailures >= unhealthyThreshold)) {
+                sink.changed(state, state.health(HealthState.DOWN, reason), HealthState.DOWN, reason);
+                return;
+            }
+        }
+        state.reason(health == HealthState.UP && !result.healthy()
+                ? reason + " (" + state.consecutiveFailures + " of " + unhealthyThreshold + ")" : reason);
+    }
+}

@@ -1,0 +1,437 @@
+package io.lb4j.internal.relay;
+
+import io.lb4j.BalancingPolicy;
+import io.lb4j.internal.loop.EventLoop;
+import io.lb4j.internal.loop.Handler;
+import io.lb4j.internal.loop.Timer;
+import io.lb4j.internal.pool.BackendState;
+import io.lb4j.internal.pool.Counters;
+import io.lb4j.internal.pool.Pool;
+import io.lb4j.internal.probe.Reasons;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+
+/**
+ * One client connection and its backend connection, relayed both ways on one event loop. Bytes go
+ * through the loop's scratch buffer straight to the peer; only what the peer cannot take at once is
+ * parked (the scratch buffer itself is handed over, so nothing is copied) while reading from the
+ * sending side pauses. An idle pair holds no buffer. Half-closes pass on like a kernel would; a reset
+ * or error on one side resets the other. The pair is its own timer: connect timeout while connecting,
+ * then idle timeout, re-armed lazily from the last-activity stamp.
+ */
+public final class ConnectionPair extends Timer implements Handler, BalancingPolicy.Flow {
+    private static final int CONNECTING = 0;
+    private static final int OPEN = 1;
+    private static final int CLOSED = 2;
+    /** Reads per readiness event before yielding to other keys (fairness between pairs). */
+    private static final int READS_PER_EVENT = 8;
+
+    private final Relay relay;
+    private final EventLoop loop;
+    private final SocketChannel client;
+    private final SelectionKey clientKey;
+    private final InetSocketAddress clientAddress;
+    private final InetSocketAddress frontendAddress;
+    private final Frontend frontend;
+    private final long openedNs;
+    private SocketChannel backend;
+    private SelectionKey backendKey;
+    private BackendState target;
+    private Counters counters;
+    private BackendState[] candidates;
+    private int tried;
+    private ByteBuffer toBackend;
+    private ByteBuffer toClient;
+    private boolean clientEof;
+    private boolean backendEof;
+    private int clientOps;
+    private int backendOps;
+    private int state = CONNECTING;
+    private long lastActivityNs;
+    private long bytesToBackend;
+    private long bytesToClient;
+
+    ConnectionPair(Relay relay, EventLoop loop, Frontend frontend, SocketChannel client, SelectionKey clientKey,
+                   InetSocketAddress clientAddress) {
+        this.relay = relay;
+        this.loop = loop;
+        this.frontend = frontend;
+        this.client = client;
+        this.clientKey = clientKey;
+        this.clientAddress = clientAddress;
+        this.frontendAddress = frontend.address();
+        this.openedNs = loop.nowNs();
+        this.lastActivityNs = openedNs;
+    }
+
+    @Override
+    public InetSocketAddress client() {
+        return clientAddress;
+    }
+
+    @Override
+    public InetSocketAddress frontend() {
+        return frontendAddress;
+    }
+
+    /** The backend this pair is connected (or connecting) to, or {@code null}. */
+    public BackendState backend() {
+        return target;
+    }
+
+    /** Bytes relayed from client to backend so far. */
+    public long bytesToBackend() {
+        return bytesToBackend;
+    }
+
+    /** Bytes relayed from backend to client so far. */
+    public long bytesToClient() {
+        return bytesToClient;
+    }
+
+    /** When the client was accepted (loop clock). */
+    public long openedNs() {
+        return openedNs;
+    }
+
+    /** The loop this pair runs on. */
+    public EventLoop loop() {
+        return loop;
+    }
+
+    /** The listener that accepted the client. */
+    public Frontend frontendListener() {
+        return frontend;
+    }
+
+    /** Picks the backends to try and starts the first connect. */
+    void start(int[] order) {
+        Pool.Snapshot snapshot = relay.pool().current();
+        int count;
+        try {
+            count = snapshot.selection().pick(this, order);
+        } catch (RuntimeException e) {
+            frontend.faults().record("policy pick", e);
+            count = 0;
+        }
+        BackendState[] members = snapshot.members();
+        candidates = new BackendState[Math.min(count, order.length)];
+        for (int i = 0; i < candidates.length; i++) {
+            int position = order[i];
+            candidates[i] = position >= 0 && position < members.length ? members[position] : null;
+        }
+        connectNext();
+    }
+
+    private void connectNext() {
+        while (tried < candidates.length) {
+            BackendState candidate = candidates[tried++];
+            if (candidate == null || !candidate.usable() || candidate.address() == null || !candidate.tryAcquire()) {
+                continue;
+            }
+            SocketChannel channel;
+            try {
+                channel = SocketChannel.open();
+            } catch (IOException e) {
+                candidate.release();
+                close(false, "cannot open backend socket: " + e.getMessage());
+                return;
+            }
+            target = candidate;
+            counters = candidate.counters(loop.id());
+            backend = channel;
+            try {
+                channel.configureBlocking(false);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                boolean connected = channel.connect(candidate.address());
+                backendKey = channel.register(loop.selector(), connected ? 0 : SelectionKey.OP_CONNECT, this);
+                backendOps = connected ? 0 : SelectionKey.OP_CONNECT;
+                if (connected) {
+                    connected();
+                } else {
+                    loop.timers().schedule(this, loop.nowNs() + relay.connectTimeoutNs());
+                }
+                return;
+            } catch (IOException e) {
+                failAttempt(Reasons.of(e));
+            }
+        }
+        close(false, candidates.length == 0 ? "no usable backend" : "all connect attempts failed");
+    }
+
+    private void failAttempt(String why) {
+        loop.timers().cancel(this);
+        if (backendKey != null) {
+            backendKey.cancel();
+            backendKey = null;
+        }
+        closeQuietly(backend, false);
+        backend = null;
+        counters.connectFailures++;
+        target.release();
+        relay.events().connectFailed(target, why);
+        target = null;
+        counters = null;
+    }
+
+    private void connected() {
+        state = OPEN;
+        candidates = null;
+        loop.timers().cancel(this);
+        counters.connections++;
+        lastActivityNs = loop.nowNs();
+        clientOps = SelectionKey.OP_READ;
+        backendOps = SelectionKey.OP_READ;
+        clientKey.interestOps(clientOps);
+        backendKey.interestOps(backendOps);
+        if (relay.idleTimeoutNs() > 0) {
+            loop.timers().schedule(this, lastActivityNs + relay.idleTimeoutNs());
+        }
+        relay.events().opened(this);
+    }
+
+    @Override
+    public void ready(SelectionKey key, int readyOps) {
+        if (state == CLOSED) {
+            return;
+        }
+        if (key == backendKey) {
+            if (state == CONNECTING) {
+                finishConnect();
+                return;
+            }
+            if ((readyOps & SelectionKey.OP_WRITE) != 0) {
+                flush(false);
+            }
+            if ((readyOps & SelectionKey.OP_READ) != 0 && state == OPEN) {
+                transfer(false);
+            }
+        } else {
+            if ((readyOps & SelectionKey.OP_WRITE) != 0) {
+                flush(true);
+            }
+            if ((readyOps & SelectionKey.OP_READ) != 0 && state == OPEN) {
+                transfer(true);
+            }
+        }
+    }
+
+    private void finishConnect() {
+        try {
+            if (backend.finishConnect()) {
+                connected();
+            }
+        } catch (IOException e) {
+            failAttempt(Reasons.of(e));
+            connectNext();
+        }
+    }
+
+    /** Reads from one side and writes to the other until the source is empty or the sink is full. */
+    private void transfer(boolean fromClient) {
+        SocketChannel source = fromClient ? client : backend;
+        SocketChannel sink = fromClient ? backend : client;
+        ByteBuffer buffer = loop.scratch();
+        for (int i = 0; i < READS_PER_EVENT; i++) {
+            buffer.clear();
+            int n;
+            try {
+                n = source.read(buffer);
+            } catch (IOException e) {
+                close(true, fromClient ? "client reset" : "backend reset");
+                return;
+            }
+            if (n < 0) {
+                endOfStream(fromClient);
+                return;
+            }
+            if (n == 0) {
+                return;
+            }
+            lastActivityNs = loop.nowNs();
+            if (fromClient) {
+                bytesToBackend += n;
+                counters.bytesToBackend += n;
+            } else {
+                bytesToClient += n;
+                counters.bytesToClient += n;
+            }
+            buffer.flip();
+            try {
+                sink.write(buffer);
+            } catch (IOException e) {
+                close(true, fromClient ? "backend reset" : "client reset");
+                return;
+            }
+            if (buffer.hasRemaining()) {
+                park(fromClient, loop.swapScratch());
+                return;
+            }
+            if (n < buffer.capacity()) {
+                return; // the socket is most likely drained: skip the read that would say so
+            }
+        }
+    }
+
+    private void park(boolean fromClient, ByteBuffer pending) {
+        if (fromClient) {
+            toBackend = pending;
+            clientOps &= ~SelectionKey.OP_READ;
+            backendOps |= SelectionKey.OP_WRITE;
+        } else {
+            toClient = pending;
+            backendOps &= ~SelectionKey.OP_READ;
+            clientOps |= SelectionKey.OP_WRITE;
+        }
+        applyInterest();
+    }
+
+    /** Writes parked bytes to the side that became writable. */
+    private void flush(boolean toClientSide) {
+        ByteBuffer pending = toClientSide ? toClient : toBackend;
+        SocketChannel sink = toClientSide ? client : backend;
+        if (pending != null) {
+            try {
+                sink.write(pending);
+            } catch (IOException e) {
+                close(true, toClientSide ? "client reset" : "backend reset");
+                return;
+            }
+            if (pending.hasRemaining()) {
+                return;
+            }
+            lastActivityNs = loop.nowNs();
+            loop.release(pending);
+        }
+        if (toClientSide) {
+            toClient = null;
+            clientOps &= ~SelectionKey.OP_WRITE;
+            if (backendEof) {
+                shutdownOutput(client);
+            } else {
+                backendOps |= SelectionKey.OP_READ;
+            }
+        } else {
+            toBackend = null;
+            backendOps &= ~SelectionKey.OP_WRITE;
+            if (clientEof) {
+                shutdownOutput(backend);
+            } else {
+                clientOps |= SelectionKey.OP_READ;
+            }
+        }
+        applyInterest();
+        finishIfDone();
+    }
+
+    private void endOfStream(boolean fromClient) {
+        if (fromClient) {
+            clientEof = true;
+            clientOps &= ~SelectionKey.OP_READ;
+            if (toBackend == null) {
+                shutdownOutput(backend);
+            }
+        } else {
+            backendEof = true;
+            backendOps &= ~SelectionKey.OP_READ;
+            if (toClient == null) {
+                shutdownOutput(client);
+            }
+        }
+        applyInterest();
+        finishIfDone();
+    }
+
+    private void finishIfDone() {
+        if (state == OPEN && clientEof && backendEof && toBackend == null && toClient == null) {
+            close(false, "closed");
+        }
+    }
+
+    private void shutdownOutput(SocketChannel channel) {
+        try {
+            channel.shutdownOutput();
+        } catch (IOException e) {
+            // the peer is already gone; the read side will tell
+        }
+    }
+
+    private void applyInterest() {
+        if (state == CLOSED) {
+            return;
+        }
+        if (clientKey.interestOps() != clientOps) {
+            clientKey.interestOps(clientOps);
+        }
+        if (backendKey != null && backendKey.interestOps() != backendOps) {
+            backendKey.interestOps(backendOps);
+        }
+    }
+
+    @Override
+    protected void expired(long nowNs) {
+        if (state == CONNECTING) {
+            failAttempt("connect timeout");
+            connectNext();
+        } else if (state == OPEN) {
+            long deadline = lastActivityNs + relay.idleTimeoutNs();
+            if (deadline - nowNs <= 0) {
+                close(relay.resetOnIdle(), "idle timeout");
+            } else {
+                loop.timers().schedule(this, deadline);
+            }
+        }
+    }
+
+    /**
+     * Ends the pair: both channels closed, with RST when {@code reset}, buffers returned, counts
+     * settled. Idempotent.
+     */
+    public void close(boolean reset, String why) {
+        if (state == CLOSED) {
+            return;
+        }
+        state = CLOSED;
+        loop.timers().cancel(this);
+        if (toBackend != null) {
+            loop.release(toBackend);
+            toBackend = null;
+        }
+        if (toClient != null) {
+            loop.release(toClient);
+            toClient = null;
+        }
+        closeQuietly(client, reset);
+        if (backend != null) {
+            closeQuietly(backend, reset);
+        }
+        if (target != null) {
+            target.release();
+        }
+        relay.events().closed(this, why);
+    }
+
+    @Override
+    public void shutdown(SelectionKey key) {
+        close(false, "balancer closed");
+    }
+
+    private static void closeQuietly(SocketChannel channel, boolean reset) {
+        try {
+            if (reset && channel.isOpen()) {
+                channel.setOption(StandardSocketOptions.SO_LINGER, 0);
+            }
+        } catch (IOException | RuntimeException ignored) {
+            // not connected any more: a plain close is all that is left
+        }
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // closing: nothing more to do
+        }
+    }
+}

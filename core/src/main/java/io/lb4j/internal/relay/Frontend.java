@@ -1,0 +1,63 @@
+package io.lb4j.internal.relay;
+
+import io.lb4j.internal.Faults;
+import java.net.InetSocketAddress;
+
+/**
+ * One frontend address: its bound address and its counters, one slot per event loop (written only by
+ * that loop, summed on demand).
+ */
+public final class Frontend {
+    private final InetSocketAddress address;
+    private final Faults faults;
+    private final long[] accepted;
+    private final long[] rejected;
+
+    /**
+     * @param address the bound address (real port)
+     * @param loops event loops
+     * @param faults where faults are counted
+     */
+    public Frontend(InetSocketAddress address, int loops, Faults faults) {
+        this.address = address;
+        this.faults = faults;
+        this.accepted = new long[loops];
+        this.rejected = new long[loops];
+    }
+
+    /** The bound address. */
+    public InetSocketAddress address() {
+        return address;
+    }
+
+    Faults faults() {
+        return faults;
+    }
+
+    void accepted(int loop) {
+        accepted[loop]++;
+    }
+
+    /** Counts a client closed before relaying (no backend, limits). */
+    public void rejected(int loop) {
+        rejected[loop]++;
+    }
+
+    /** Clients accepted since start. */
+    public long accepted() {
+        long sum = 0;
+        for (long n : accepted) {
+            sum += n;
+        }
+        return sum;
+    }
+
+    /** Clients rejected since start. */
+    public long rejected() {
+        long sum = 0;
+        for (long n : rejected) {
+            sum += n;
+        }
+        return sum;
+    }
+}

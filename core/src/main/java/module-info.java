@@ -1,0 +1,9 @@
+/**
+ * lb4j: an embeddable Layer-4 (TCP) load balancer. Only {@code io.lb4j} is exported; the engine
+ * under {@code io.lb4j.internal} is not API.
+ */
+module io.lb4j {
+    requires static jdk.unsupported; // sun.misc.Signal for the CLI's second-signal handling
+    requires static jdk.net; // TCP keepalive tuning where the platform has it
+    exports io.lb4j;
+}
