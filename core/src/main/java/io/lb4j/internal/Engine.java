@@ -411,13 +411,54 @@ public final class Engine implements Relay.Events {
         return t;
     }
 
-    /** {@code IP:PORT} or {@code [IPv6]:PORT}, as the CLI prints addresses. */
+    /** {@code IP:PORT} or {@code [IPv6]:PORT} (RFC 5952 text form), as the CLI prints addresses. */
     public static String format(InetSocketAddress address) {
-        String host = address.getAddress() != null ? address.getAddress().getHostAddress() : address.getHostString();
-        int percent = host.indexOf('%');
-        if (percent >= 0) {
-            host = host.substring(0, percent);
+        InetAddress ip = address.getAddress();
+        if (ip == null) {
+            String host = address.getHostString();
+            return host.indexOf(':') >= 0 ? "[" + host + "]:" + address.getPort() : host + ":" + address.getPort();
         }
-        return host.indexOf(':') >= 0 ? "[" + host + "]:" + address.getPort() : host + ":" + address.getPort();
+        if (ip instanceof java.net.Inet6Address) {
+            return "[" + ipv6(ip.getAddress()) + "]:" + address.getPort();
+        }
+        return ip.getHostAddress() + ":" + address.getPort();
+    }
+
+    /** RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups as "::". */
+    static String ipv6(byte[] bytes) {
+        int[] groups = new int[8];
+        for (int i = 0; i < 8; i++) {
+            groups[i] = ((bytes[2 * i] & 0xff) << 8) | (bytes[2 * i + 1] & 0xff);
+        }
+        int bestStart = -1;
+        int bestLength = 1;
+        for (int i = 0; i < 8; ) {
+            if (groups[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                sb.append("::");
+                i += bestLength - 1;
+                continue;
+            }
+            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
+                sb.append(':');
+            }
+            sb.append(Integer.toHexString(groups[i]));
+        }
+        return sb.toString();
     }
 }

@@ -64,8 +64,10 @@ public final class EventLoop implements Runnable {
     }
 
     /** Starts the thread. */
-    public void start() {
-        thread.start();
+    public synchronized void start() {
+        if (running) {
+            thread.start();
+        }
     }
 
     /** The selector; register channels with it only from this loop's thread. */
@@ -121,9 +123,13 @@ public final class EventLoop implements Runnable {
     }
 
     /** Asks the loop to stop; {@link #terminated()} completes when it has. */
-    public void shutdown() {
+    public synchronized void shutdown() {
         running = false;
-        selector.wakeup();
+        if (thread.getState() == Thread.State.NEW) {
+            closeAll(); // never started: nothing runs to do it
+        } else {
+            selector.wakeup();
+        }
     }
 
     /** Completes once the thread has closed every channel registered here and ended. */

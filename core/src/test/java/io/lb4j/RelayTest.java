@@ -1,0 +1,303 @@
+package io.lb4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lb4j.testing.Await;
+import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.PeerServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class RelayTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private final List<AutoCloseable> cleanup = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = cleanup.size() - 1; i >= 0; i--) {
+            cleanup.get(i).close();
+        }
+    }
+
+    private <T extends AutoCloseable> T track(T resource) {
+        cleanup.add(resource);
+        return resource;
+    }
+
+    private Balancer start(Balancer.Builder builder) {
+        Balancer balancer = track(builder.build());
+        balancer.start();
+        return balancer;
+    }
+
+    private static Balancer.Builder base(String... backends) {
+        Balancer.Builder b = Balancer.builder().listen("127.0.0.1:0").probe(null).eventLoops(1)
+                .policy(BalancingPolicy.roundRobin()).drainTimeout(Duration.ofSeconds(5));
+        for (String backend : backends) {
+            b.backend(backend);
+        }
+        return b;
+    }
+
+    private Socket connect(Balancer balancer) throws IOException {
+        InetSocketAddress address = balancer.addresses().get(0);
+        Socket s = track(new Socket(address.getAddress(), address.getPort()));
+        s.setSoTimeout((int) WAIT.toMillis());
+        return s;
+    }
+
+    private static byte[] readExactly(InputStream in, int n) throws IOException {
+        byte[] buf = in.readNBytes(n);
+        assertEquals(n, buf.length, "stream ended early");
+        return buf;
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void shouldPassClientFinToBackendAfterPendingBytesAndKeepTheOtherDirectionOpen() throws Exception {
+        PeerServer peer = track(PeerServer.start());
+        Balancer lb = start(base(peer.hostPort()));
+        Socket client = connect(lb);
+        client.getOutputStream().write(bytes("request"));
+        client.shutdownOutput();
+        Socket backend = track(peer.next(WAIT));
+        assertArrayEquals(bytes("request"), readExactly(backend.getInputStream(), 7));
+        assertEquals(-1, backend.getInputStream().read(), "backend sees the client's FIN");
+        backend.getOutputStream().write(bytes("response after half-close"));
+        assertArrayEquals(bytes("response after half-close"), readExactly(client.getInputStream(), 25));
+        backend.close();
+        assertEquals(-1, client.getInputStream().read(), "client sees the backend's FIN");
+    }
+
+    @Test
+    void shouldPassBackendFinToClientAndKeepTheOtherDirectionOpen() throws Exception {
+        PeerServer peer = track(PeerServer.start());
+        Balancer lb = start(base(peer.hostPort()));
+        Socket client = connect(lb);
+        client.getOutputStream().write(bytes("x"));
+        Socket backend = track(peer.next(WAIT));
+        readExactly(backend.getInputStream(), 1);
+        backend.getOutputStream().write(bytes("last words"));
+        backend.shutdownOutput();
+        assertArrayEquals(bytes("last words"), readExactly(client.getInputStream(), 10));
+        assertEquals(-1, client.getInputStream().read(), "client sees the backend's FIN");
+        client.getOutputStream().write(bytes("still talking"));
+        assertArrayEquals(bytes("still talking"), readExactly(backend.getInputStream(), 13));
+        client.close();
+        assertEquals(-1, backend.getInputStream().read());
+    }
+
+    @Test
+    void shouldResetBackendWhenClientResets() throws Exception {
+        PeerServer peer = track(PeerServer.start());
+        Balancer lb = start(base(peer.hostPort()));
+        Socket client = connect(lb);
+        client.getOutputStream().write(bytes("hi"));
+        Socket backend = track(peer.next(WAIT));
+        readExactly(backend.getInputStream(), 2);
+        client.setSoLinger(true, 0);
+        client.close();
+        assertThrows(SocketException.class, () -> drain(backend.getInputStream()),
+                "a reset from the client arrives at the backend as a reset, not a FIN");
+    }
+
+    @Test
+    void shouldResetClientWhenBackendResets() throws Exception {
+        PeerServer peer = track(PeerServer.start());
+        Balancer lb = start(base(peer.hostPort()));
+        Socket client = connect(lb);
+        client.getOutputStream().write(bytes("hi"));
+        Socket backend = track(peer.next(WAIT));
+        readExactly(backend.getInputStream(), 2);
+        backend.setSoLinger(true, 0);
+        backend.close();
+        assertThrows(SocketException.class, () -> drain(client.getInputStream()));
+    }
+
+    /** Reads to end of stream; a reset throws. */
+    private static void drain(InputStream in) throws IOException {
+        byte[] buf = new byte[4096];
+        while (in.read(buf) >= 0) {
+            // discard
+        }
+    }
+
+    @Test
+    void shouldCloseIdlePairWithFin() throws Exception {
+        EchoServer echo = track(EchoServer.start());
+        Balancer lb = start(base(echo.hostPort()).idleTimeout(Duration.ofMillis(300)));
+        Socket client = connect(lb);
+        client.getOutputStream().write(bytes("ping"));
+        assertArrayEquals(bytes("ping"), readExactly(client.getInputStream(), 4));
+        assertEquals(-1, client.getInputStream().read(), "idle timeout closes with FIN");
+        Await.until("backend side closed", () -> echo.open() == 0, WAIT);
+    }
+
+    @Test
+    void shouldResetIdlePairWhenResetOnIdleIsSet() throws Exception {
+        EchoServer echo = track(EchoServer.start());
+        Balancer lb = start(base(echo.hostPort()).idleTimeout(Duration.ofMillis(300)).resetOnIdle(true));
+        Socket client = connect(lb);
+        client.getOutputStream().write(bytes("ping"));
+        assertArrayEquals(bytes("ping"), readExactly(client.getInputStream(), 4));
+        assertThrows(SocketException.class, () -> drain(client.getInputStream()));
+    }
+
+    @Test
+    void shouldKeepActivePairOpenPastIdleTimeout() throws Exception {
+        EchoServer echo = track(EchoServer.start());
+        Balancer lb = start(base(echo.hostPort()).idleTimeout(Duration.ofMillis(400)));
+        Socket client = connect(lb);
+        long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1200);
+        int rounds = 0;
+        while (System.nanoTime() - end < 0) {
+            client.getOutputStream().write(bytes("tick"));
+            assertArrayEquals(bytes("tick"), readExactly(client.getInputStream(), 4));
+            rounds++;
+            Thread.sleep(100); // the traffic pattern under test: a message every 100 ms
+        }
+        assertTrue(rounds >= 5, "pair stayed open across three idle timeouts' worth of time");
+    }
+
+    @Test
+    void shouldSkipRefusedBackendAndServeClientFromTheNext() throws Exception {
+        int refused = freePortWithNothingListening();
+        EchoServer echo = track(EchoServer.start());
+        Balancer lb = start(base("127.0.0.1:" + refused, echo.hostPort()).connectAttempts(2));
+        for (int i = 0; i < 4; i++) {
+            try (Socket client = connect(lb)) {
+                client.getOutputStream().write(bytes("n" + i));
+                assertArrayEquals(bytes("n" + i), readExactly(client.getInputStream(), 2));
+            }
+        }
+        BalancerStats.BackendStats dead = lb.stats().backends().get(0);
+        assertTrue(dead.connectFailures() >= 1, "the refused backend's failures are counted");
+        assertEquals(4, lb.stats().backends().get(1).totalConnections());
+    }
+
+    @Test
+    void shouldCloseClientAtOnceWhenNoBackendIsUsable() throws Exception {
+        int refused = freePortWithNothingListening();
+        Balancer lb = start(base("127.0.0.1:" + refused).probe(HealthProbe.tcp()));
+        assertEquals(HealthState.DOWN, lb.stats().backends().get(0).state());
+        Socket client = connect(lb);
+        client.setSoTimeout(5_000);
+        int read;
+        try {
+            read = client.getInputStream().read();
+        } catch (SocketException reset) {
+            read = -1;
+        }
+        assertEquals(-1, read, "closed, not left hanging");
+        Await.until("rejection counted", () -> lb.stats().rejectedConnections() == 1, WAIT);
+    }
+
+    @Test
+    void shouldCloseClientWhenEveryConnectAttemptIsRefused() throws Exception {
+        int refused = freePortWithNothingListening();
+        Balancer lb = start(base("127.0.0.1:" + refused));
+        Socket client = connect(lb);
+        int read;
+        try {
+            read = client.getInputStream().read();
+        } catch (SocketException reset) {
+            read = -1;
+        }
+        assertEquals(-1, read);
+    }
+
+    @Test
+    void shouldShowClientTheCloseWhenBackendDiesMidStream() throws Exception {
+        PeerServer peer = track(PeerServer.start());
+        Balancer lb = start(base(peer.hostPort()));
+        Socket client = connect(lb);
+        client.getOutputStream().write(new byte[100_000]);
+        Socket backend = track(peer.next(WAIT));
+        readExactly(backend.getInputStream(), 50_000);
+        backend.close(); // unread bytes pending: the kernel answers with a reset
+        int read;
+        try {
+            read = client.getInputStream().read();
+        } catch (SocketException reset) {
+            read = -1;
+        }
+        assertEquals(-1, read, "client sees the backend go");
+    }
+
+    @Test
+    void shouldLetInFlightTransferFinishOnCloseAndRefuseNewConnections() throws Exception {
+        EchoServer echo = track(EchoServer.start());
+        Balancer lb = start(base(echo.hostPort()).drainTimeout(Duration.ofSeconds(30)));
+        InetSocketAddress address = lb.addresses().get(0);
+        Socket client = connect(lb);
+        client.getOutputStream().write(bytes("before"));
+        assertArrayEquals(bytes("before"), readExactly(client.getInputStream(), 6));
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(lb::close);
+        Await.until("new connections refused", () -> refuses(address), WAIT);
+        byte[] payload = new byte[1_000_000];
+        for (int i = 0; i < payload.length; i++) {
+            payload[i] = (byte) (i * 31);
+        }
+        CompletableFuture<Void> writer = CompletableFuture.runAsync(() -> {
+            try {
+                client.getOutputStream().write(payload);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        assertArrayEquals(payload, readExactly(client.getInputStream(), payload.length), "in-flight bytes all arrive");
+        writer.get(10, TimeUnit.SECONDS);
+        assertTrue(!closing.isDone(), "close waits while a connection is open");
+        client.close();
+        closing.get(10, TimeUnit.SECONDS); // well inside the 30 s drain timeout
+    }
+
+    @Test
+    void shouldCloseRemainingConnectionsWhenDrainTimeoutPasses() throws Exception {
+        EchoServer echo = track(EchoServer.start());
+        Balancer lb = start(base(echo.hostPort()).drainTimeout(Duration.ofMillis(200)));
+        Socket client = connect(lb);
+        client.getOutputStream().write(bytes("x"));
+        readExactly(client.getInputStream(), 1);
+        CompletableFuture.runAsync(lb::close).get(10, TimeUnit.SECONDS);
+        int read;
+        try {
+            read = client.getInputStream().read();
+        } catch (SocketException reset) {
+            read = -1;
+        }
+        assertEquals(-1, read, "the straggler is closed after the drain timeout");
+    }
+
+    private static boolean refuses(InetSocketAddress address) {
+        try (Socket probe = new Socket(address.getAddress(), address.getPort())) {
+            return !probe.isConnected();
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    static int freePortWithNothingListening() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}
