@@ -86,6 +86,7 @@ public final class Engine implements Relay.Events {
     }
 
     private void startUp() {
+        initialiseNio();
         int n = config.eventLoops();
         loops = new EventLoop[n];
         for (int i = 0; i < n; i++) {
@@ -129,6 +130,24 @@ public final class Engine implements Relay.Events {
             }));
         }
         join(CompletableFuture.allOf(registered.toArray(new CompletableFuture<?>[0])), 5_000, "register listeners");
+    }
+
+    /**
+     * Some JDK classes open a descriptor in their static initialiser (the NIO dispatcher's pre-close
+     * socket); run them now, so that their first use never falls on a moment the process is out of
+     * descriptors, where the failed initialiser would kill an event loop.
+     */
+    private static void initialiseNio() {
+        // the same for the log handlers and the time zone, both read from files on first use
+        java.util.logging.Logger.getLogger("").getHandlers();
+        java.util.TimeZone.getDefault();
+        try (java.nio.channels.SocketChannel socket = java.nio.channels.SocketChannel.open();
+             ServerSocketChannel server = ServerSocketChannel.open()) {
+            socket.configureBlocking(false);
+            server.configureBlocking(false);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open a socket: " + e.getMessage(), e);
+        }
     }
 
     private void bind(Relay relay, InetSocketAddress requested) {

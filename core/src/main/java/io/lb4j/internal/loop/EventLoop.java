@@ -165,9 +165,11 @@ public final class EventLoop implements Runnable {
     private void ready(SelectionKey key) {
         try {
             ((Handler) key.attachment()).ready(key, key.readyOps());
-        } catch (Error e) {
+        } catch (VirtualMachineError e) {
             throw e;
         } catch (Throwable t) {
+            // also LinkageErrors: a class that failed to load (say, for want of a descriptor) fails one
+            // connection, not the loop and every connection on it
             // a peer or plug-in fault must never stop the loop
             faults.record("event loop handler", t);
             key.cancel();

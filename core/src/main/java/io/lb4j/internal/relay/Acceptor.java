@@ -41,6 +41,7 @@ public final class Acceptor extends Timer implements Handler {
         this.frontend = frontend;
         this.server = server;
         this.order = new int[relay.connectAttempts()];
+        frontend.acceptor(loop.id(), this);
     }
 
     /** Registers for accepting; on the loop's thread. */
@@ -82,10 +83,12 @@ public final class Acceptor extends Timer implements Handler {
                 return;
             }
             if (channel == null) {
-                pauseNs = MIN_PAUSE_NS;
-                return;
+                break;
             }
             accept(channel);
+            if (!key.isValid() || key.interestOps() == 0) {
+                return; // the new pair ran out of descriptors and paused accepting
+            }
         }
         pauseNs = MIN_PAUSE_NS;
     }
@@ -115,7 +118,10 @@ public final class Acceptor extends Timer implements Handler {
         pair.start(order);
     }
 
-    private void pause(IOException cause) {
+    void pause(IOException cause) {
+        if (!key.isValid() || key.interestOps() == 0) {
+            return; // stopped, or paused already
+        }
         pauses++;
         frontend.faults().record("accept", cause);
         key.interestOps(0);

@@ -138,6 +138,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
                 channel = SocketChannel.open();
             } catch (IOException e) {
                 candidate.release();
+                frontend.outOfResources(loop.id(), e);
                 close(false, "cannot open backend socket: " + e.getMessage());
                 return;
             }

@@ -12,6 +12,7 @@ public final class Frontend {
     private final Faults faults;
     private final long[] accepted;
     private final long[] rejected;
+    private final Acceptor[] acceptors;
 
     /**
      * @param address the bound address (real port)
@@ -23,6 +24,23 @@ public final class Frontend {
         this.faults = faults;
         this.accepted = new long[loops];
         this.rejected = new long[loops];
+        this.acceptors = new Acceptor[loops];
+    }
+
+    void acceptor(int loop, Acceptor acceptor) {
+        acceptors[loop] = acceptor;
+    }
+
+    /**
+     * A pair on {@code loop} could not get a descriptor for its backend: pause that loop's accepting as
+     * if {@code accept()} itself had failed, so queued clients wait in the backlog instead of being
+     * accepted only to be closed.
+     */
+    void outOfResources(int loop, java.io.IOException cause) {
+        Acceptor acceptor = acceptors[loop];
+        if (acceptor != null) {
+            acceptor.pause(cause);
+        }
     }
 
     /** The bound address. */
