@@ -129,6 +129,7 @@ public final class WebSocketDemo {
      *
      * @param clients clients that chatted
      * @param acknowledged messages echoed correctly, in order, over all clients
+     * @param fewestEchoedByOneClient the smallest number of messages echoed to any one client
      * @param outOfOrder replies that did not echo the message just sent (0 when all is well)
      * @param lost messages unanswered on a connection that stayed open (0 when all is well)
      * @param reconnects reconnections after a connection died
@@ -143,14 +144,14 @@ public final class WebSocketDemo {
      * @param messagesPerBackend messages each backend answered, by name
      * @param failures story steps that did not happen in time (empty when all is well)
      */
-    public record Summary(int clients, long acknowledged, long outOfOrder, long lost, long reconnects,
+    public record Summary(int clients, long acknowledged, long fewestEchoedByOneClient, long outOfOrder, long lost, long reconnects,
                           String killed, int clientsOnKilled, int clientsMoved, long newToKilledWhileDown,
                           String added, long addedConnections, String drained, long newToDrained,
                           Map<String, Long> messagesPerBackend, List<String> failures) {
 
         /** @return whether every part of the story happened and no message was lost or reordered */
         public boolean ok() {
-            return failures.isEmpty() && outOfOrder == 0 && lost == 0 && clientsOnKilled > 0
+            return failures.isEmpty() && fewestEchoedByOneClient > 0 && outOfOrder == 0 && lost == 0 && clientsOnKilled > 0
                     && clientsMoved == clientsOnKilled && newToKilledWhileDown == 0 && addedConnections > 0
                     && newToDrained == 0;
         }
@@ -333,6 +334,7 @@ public final class WebSocketDemo {
             perBackend.put(s.name(), s.messages());
         }
         return new Summary(clients.size(), clients.stream().mapToLong(ChatClient::acknowledged).sum(),
+                clients.stream().mapToLong(ChatClient::acknowledged).min().orElse(0),
                 clients.stream().mapToLong(ChatClient::outOfOrder).sum(),
                 clients.stream().mapToLong(ChatClient::lost).sum(),
                 clients.stream().mapToLong(ChatClient::reconnects).sum(),
