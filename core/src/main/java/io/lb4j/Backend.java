@@ -32,7 +32,15 @@ public record Backend(String host, int port, int weight, int maxConnections, Adm
         DRAIN
     }
 
-    /** Checks every component; see the class documentation for the ranges. */
+    /**
+     * Checks every component; see the class documentation for the ranges.
+     *
+     * @param host a host name or IP literal (IPv6 without brackets)
+     * @param port 1–65535
+     * @param weight 1–1000
+     * @param maxConnections 0 or more, 0 = unlimited
+     * @param adminState the operator's wish, never {@code null}
+     */
     public Backend {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(adminState, "adminState");
@@ -50,7 +58,13 @@ public record Backend(String host, int port, int weight, int maxConnections, Adm
         }
     }
 
-    /** A backend with weight 1, no connection limit, admin state up. */
+    /**
+     * A backend with weight 1, no connection limit, admin state up.
+     *
+     * @param host a host name or IP literal (IPv6 without brackets)
+     * @param port 1–65535
+     * @return the backend
+     */
     public static Backend of(String host, int port) {
         return new Backend(host, port, 1, 0, AdminState.UP);
     }
@@ -58,6 +72,8 @@ public record Backend(String host, int port, int weight, int maxConnections, Adm
     /**
      * Parses {@code HOST:PORT}, {@code [IPv6]:PORT} or {@code IPv6-literal:PORT}.
      *
+     * @param hostPort such as {@code 10.0.0.1:9000} or {@code [::1]:9000}
+     * @return the backend, weight 1, no connection limit, admin state up
      * @throws IllegalArgumentException naming what is wrong
      */
     public static Backend parse(String hostPort) {
@@ -88,22 +104,41 @@ public record Backend(String host, int port, int weight, int maxConnections, Adm
         return of(host, p);
     }
 
-    /** {@code HOST:PORT}, with an IPv6 literal in brackets; the backend's identity. */
+    /**
+     * {@code HOST:PORT}, with an IPv6 literal in brackets; the backend's identity.
+     *
+     * @return {@code HOST:PORT}
+     */
     public String name() {
         return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
     }
 
-    /** This backend with another weight. */
+    /**
+     * This backend with another weight.
+     *
+     * @param newWeight 1–1000
+     * @return a new backend; this one is unchanged
+     */
     public Backend withWeight(int newWeight) {
         return new Backend(host, port, newWeight, maxConnections, adminState);
     }
 
-    /** This backend with another connection limit (0 = unlimited). */
+    /**
+     * This backend with another connection limit (0 = unlimited).
+     *
+     * @param newMaxConnections 0 or more, 0 = unlimited
+     * @return a new backend; this one is unchanged
+     */
     public Backend withMaxConnections(int newMaxConnections) {
         return new Backend(host, port, weight, newMaxConnections, adminState);
     }
 
-    /** This backend with another admin state. */
+    /**
+     * This backend with another admin state.
+     *
+     * @param newState the operator's wish
+     * @return a new backend; this one is unchanged
+     */
     public Backend withAdminState(AdminState newState) {
         return new Backend(host, port, weight, maxConnections, newState);
     }

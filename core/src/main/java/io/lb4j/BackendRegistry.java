@@ -31,7 +31,12 @@ public interface BackendRegistry extends AutoCloseable {
     default void close() {
     }
 
-    /** A fixed list, pushed once. */
+    /**
+     * A fixed list, pushed once.
+     *
+     * @param backends the members, copied
+     * @return a registry that pushes that list once, at start
+     */
     static BackendRegistry fixed(List<Backend> backends) {
         return new FixedRegistry(backends);
     }

@@ -36,7 +36,11 @@ public final class Balancer implements AutoCloseable {
         this.engine = new Engine(config);
     }
 
-    /** A builder with Azure Load Balancer's defaults. */
+    /**
+     * A builder with Azure Load Balancer's defaults.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -57,13 +61,18 @@ public final class Balancer implements AutoCloseable {
      * The frontend addresses being listened on, in the order given, with real ports (a port 0 asked
      * for becomes the one the system chose).
      *
+     * @return the bound addresses, one per {@code listen} call
      * @throws IllegalStateException before {@link #start()}
      */
     public List<InetSocketAddress> addresses() {
         return engine.addresses();
     }
 
-    /** A snapshot of the counters; cheap enough to call every second. */
+    /**
+     * A snapshot of the counters; cheap enough to call every second.
+     *
+     * @return the counters now
+     */
     public BalancerStats stats() {
         return engine.stats();
     }
@@ -112,79 +121,143 @@ public final class Balancer implements AutoCloseable {
         private Builder() {
         }
 
-        /** Adds a frontend address; port 0 picks a free port (see {@link Balancer#addresses()}). */
+        /**
+         * Adds a frontend address; port 0 picks a free port (see {@link Balancer#addresses()}).
+         *
+         * @param address an IP address and port; port 0 = any free port
+         * @return this builder
+         */
         public Builder listen(InetSocketAddress address) {
             Objects.requireNonNull(address, "listen");
             listen.add(address);
             return this;
         }
 
-        /** Adds a frontend address given as {@code HOST:PORT} or {@code [IPv6]:PORT}. */
+        /**
+         * Adds a frontend address given as {@code HOST:PORT} or {@code [IPv6]:PORT}.
+         *
+         * @param hostPort such as {@code 0.0.0.0:8080} or {@code [::1]:8080}
+         * @return this builder
+         */
         public Builder listen(String hostPort) {
             return listen(Config.parseAddress("listen", hostPort));
         }
 
-        /** Adds a backend to the fixed list. */
+        /**
+         * Adds a backend to the fixed list.
+         *
+         * @param backend the backend
+         * @return this builder
+         */
         public Builder backend(Backend backend) {
             backends.add(Objects.requireNonNull(backend, "backend"));
             return this;
         }
 
-        /** Adds a backend given as {@code HOST:PORT}, weight 1. */
+        /**
+         * Adds a backend given as {@code HOST:PORT}, weight 1.
+         *
+         * @param hostPort such as {@code 10.0.0.11:9000} or {@code [fd00::1]:9000}
+         * @return this builder
+         */
         public Builder backend(String hostPort) {
             return backend(Backend.parse(hostPort));
         }
 
-        /** Adds backends to the fixed list. */
+        /**
+         * Adds backends to the fixed list.
+         *
+         * @param list the backends, added in order
+         * @return this builder
+         */
         public Builder backends(List<Backend> list) {
             list.forEach(this::backend);
             return this;
         }
 
-        /** Takes backends from a registry instead of a fixed list. */
+        /**
+         * Takes backends from a registry instead of a fixed list.
+         *
+         * @param backendRegistry the source of membership snapshots
+         * @return this builder
+         */
         public Builder registry(BackendRegistry backendRegistry) {
             this.registry = Objects.requireNonNull(backendRegistry, "registry");
             return this;
         }
 
-        /** How a backend is chosen per connection. Default {@link BalancingPolicy#fiveTuple()}. */
+        /**
+         * How a backend is chosen per connection. Default {@link BalancingPolicy#fiveTuple()}.
+         *
+         * @param balancingPolicy the policy
+         * @return this builder
+         */
         public Builder policy(BalancingPolicy balancingPolicy) {
             this.policy = Objects.requireNonNull(balancingPolicy, "policy");
             return this;
         }
 
         /** How backends are checked. Default {@link HealthProbe#tcp()}; {@code null} turns probing
-         * off, and every backend then counts as healthy. */
+         * off, and every backend then counts as healthy.
+         *
+         * @param healthProbe the probe, or {@code null} for none
+         * @return this builder
+         */
         public Builder probe(HealthProbe healthProbe) {
             this.probe = healthProbe;
             return this;
         }
 
-        /** From the start of one probe of a backend to the start of the next (±10% jitter). Default 5 s. */
+        /**
+         * From the start of one probe of a backend to the start of the next (±10% jitter). Default 5 s.
+         *
+         * @param interval more than zero
+         * @return this builder
+         */
         public Builder probeInterval(Duration interval) {
             this.probeInterval = Config.positive("probeInterval", interval);
             return this;
         }
 
-        /** A probe not answered by then has failed. Default 2 s. */
+        /**
+         * A probe not answered by then has failed. Default 2 s.
+         *
+         * @param timeout more than zero; may equal or exceed the interval
+         * @return this builder
+         */
         public Builder probeTimeout(Duration timeout) {
             this.probeTimeout = Config.positive("probeTimeout", timeout);
             return this;
         }
 
-        /** Consecutive failures that mark an up backend down. Default 2. */
+        /**
+         * Consecutive failures that mark an up backend down. Default 2.
+         *
+         * @param failures 1 or more
+         * @return this builder
+         */
         public Builder unhealthyThreshold(int failures) {
             this.unhealthyThreshold = Config.atLeast("unhealthyThreshold", failures, 1);
             return this;
         }
 
-        /** Consecutive successes that mark a down backend up. Default 1. */
+        /**
+         * Consecutive successes that mark a down backend up. Default 1.
+         *
+         * @param successes 1 or more
+         * @return this builder
+         */
         public Builder healthyThreshold(int successes) {
             this.healthyThreshold = Config.atLeast("healthyThreshold", successes, 1);
             return this;
         }
 
-        /** Probe this port of every backend instead of its traffic port; 0 (default) = traffic port. */
+        /**
+         * Probe this port of every backend instead of its traffic port; 0 (default) = traffic port.
+         *
+         * @param port 0–65535
+         * @return this builder
+         */
         public Builder probePort(int port) {
             if (port < 0 || port > 65535) {
                 throw new IllegalArgumentException("probePort: " + port + " (expected: 0-65535)");
@@ -193,31 +266,56 @@ public final class Balancer implements AutoCloseable {
             return this;
         }
 
-        /** Close a connection pair after this long without a byte either way; zero = never. Default 4 min. */
+        /**
+         * Close a connection pair after this long without a byte either way; zero = never. Default 4 min.
+         *
+         * @param timeout zero or more; zero = never
+         * @return this builder
+         */
         public Builder idleTimeout(Duration timeout) {
             this.idleTimeout = Config.nonNegative("idleTimeout", timeout);
             return this;
         }
 
-        /** On idle timeout, reset (RST) both sides instead of closing with FIN. Default off. */
+        /**
+         * On idle timeout, reset (RST) both sides instead of closing with FIN. Default off.
+         *
+         * @param reset {@code true} for RST
+         * @return this builder
+         */
         public Builder resetOnIdle(boolean reset) {
             this.resetOnIdle = reset;
             return this;
         }
 
-        /** Limit for each backend connection attempt. Default 3 s. */
+        /**
+         * Limit for each backend connection attempt. Default 3 s.
+         *
+         * @param timeout more than zero
+         * @return this builder
+         */
         public Builder connectTimeout(Duration timeout) {
             this.connectTimeout = Config.positive("connectTimeout", timeout);
             return this;
         }
 
-        /** Backends tried for one client connection before it is closed, never one twice. Default 3. */
+        /**
+         * Backends tried for one client connection before it is closed, never one twice. Default 3.
+         *
+         * @param attempts 1 or more
+         * @return this builder
+         */
         public Builder connectAttempts(int attempts) {
             this.connectAttempts = Config.atLeast("connectAttempts", attempts, 1);
             return this;
         }
 
-        /** Event-loop threads. Default: the number of processors. */
+        /**
+         * Event-loop threads. Default: the number of processors.
+         *
+         * @param loops 1–1024
+         * @return this builder
+         */
         public Builder eventLoops(int loops) {
             this.eventLoops = Config.atLeast("eventLoops", loops, 1);
             if (loops > 1024) {
@@ -226,13 +324,23 @@ public final class Balancer implements AutoCloseable {
             return this;
         }
 
-        /** How long {@link Balancer#close()} lets open connections finish. Default 30 s; zero = none. */
+        /**
+         * How long {@link Balancer#close()} lets open connections finish. Default 30 s; zero = none.
+         *
+         * @param timeout zero or more
+         * @return this builder
+         */
         public Builder drainTimeout(Duration timeout) {
             this.drainTimeout = Config.nonNegative("drainTimeout", timeout);
             return this;
         }
 
-        /** Receives events; see {@link BalancerListener} for its threading contract. */
+        /**
+         * Receives events; see {@link BalancerListener} for its threading contract.
+         *
+         * @param eventListener the listener
+         * @return this builder
+         */
         public Builder listener(BalancerListener eventListener) {
             this.listener = Objects.requireNonNull(eventListener, "listener");
             return this;
@@ -241,6 +349,7 @@ public final class Balancer implements AutoCloseable {
         /**
          * Checks the rules across settings and returns an unstarted balancer.
          *
+         * @return a balancer, not yet started
          * @throws IllegalArgumentException naming the setting when a rule is broken
          */
         public Balancer build() {

@@ -14,7 +14,14 @@ import java.util.List;
 public record BalancerStats(long activeConnections, long totalConnections, long rejectedConnections,
                             List<BackendStats> backends) {
 
-    /** Copies the list. */
+    /**
+     * Copies the list.
+     *
+     * @param activeConnections client connections open now
+     * @param totalConnections client connections accepted since start
+     * @param rejectedConnections client connections closed at accept
+     * @param backends one entry per configured backend, copied
+     */
     public BalancerStats {
         backends = List.copyOf(backends);
     }

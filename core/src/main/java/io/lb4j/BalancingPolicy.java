@@ -29,7 +29,11 @@ import java.util.List;
  */
 public interface BalancingPolicy {
 
-    /** A short name for logs and metrics, such as {@code round-robin}. */
+    /**
+     * A short name for logs and metrics, such as {@code round-robin}.
+     *
+     * @return the name, such as {@code round-robin}
+     */
     String name();
 
     /**
@@ -65,18 +69,34 @@ public interface BalancingPolicy {
      * live values may change at any time; reading them is cheap and never blocks.
      */
     interface Candidate {
-        /** The backend as configured. */
+        /**
+         * The backend as configured.
+         *
+         * @return the backend as configured now
+         */
         Backend backend();
 
-        /** The configured weight, 1–1000. */
+        /**
+         * The configured weight, 1–1000.
+         *
+         * @return 1–1000
+         */
         default int weight() {
             return backend().weight();
         }
 
-        /** True while this backend may take a new connection: healthy, admin state up, not removed. */
+        /**
+         * True while this backend may take a new connection: healthy, admin state up, not removed.
+         *
+         * @return whether it may take a new connection now
+         */
         boolean usable();
 
-        /** Client connections open to this backend now, across every event loop. */
+        /**
+         * Client connections open to this backend now, across every event loop.
+         *
+         * @return connections open to it now
+         */
         int activeConnections();
     }
 
@@ -85,16 +105,26 @@ public interface BalancingPolicy {
      * accepted with.
      */
     interface Flow {
-        /** The client's address and port. */
+        /**
+         * The client's address and port.
+         *
+         * @return the client's address
+         */
         InetSocketAddress client();
 
-        /** The frontend (listener) address and port the client connected to. */
+        /**
+         * The frontend (listener) address and port the client connected to.
+         *
+         * @return the frontend address the client connected to
+         */
         InetSocketAddress frontend();
     }
 
     /**
      * Round robin over the usable backends, ignoring weights; the fallback order continues the
      * rotation.
+     *
+     * @return a new round-robin policy
      */
     static BalancingPolicy roundRobin() {
         return new RoundRobin();
@@ -104,17 +134,27 @@ public interface BalancingPolicy {
      * Azure's default distribution: a hash of the client's IP and port, the protocol and the frontend
      * port (never the frontend IP, so instances on different addresses agree) over the backends.
      * Independent of the order backends are given in.
+     *
+     * @return the five-tuple hash policy
      */
     static BalancingPolicy fiveTuple() {
         return FlowHash.fiveTuple();
     }
 
-    /** Every connection from one client IP goes to the same backend while it is usable. */
+    /**
+     * Every connection from one client IP goes to the same backend while it is usable.
+     *
+     * @return the source-IP hash policy
+     */
     static BalancingPolicy sourceIp() {
         return FlowHash.sourceIp();
     }
 
-    /** Client IP and protocol (TCP only today, so the same as {@link #sourceIp()}). */
+    /**
+     * Client IP and protocol (TCP only today, so the same as {@link #sourceIp()}).
+     *
+     * @return the source-IP-and-protocol hash policy
+     */
     static BalancingPolicy sourceIpProtocol() {
         return FlowHash.sourceIpProtocol();
     }

@@ -32,17 +32,33 @@ public interface HealthProbe {
 
     /** What one check is about. */
     interface Target {
-        /** The backend being checked. */
+        /**
+         * The backend being checked.
+         *
+         * @return the backend
+         */
         Backend backend();
 
-        /** The resolved address to check: the backend's, or its probe port when one is set. */
+        /**
+         * The resolved address to check: the backend's, or its probe port when one is set.
+         *
+         * @return the address to connect to
+         */
         InetSocketAddress address();
 
-        /** How long the check may take; the balancer gives up on it after that. */
+        /**
+         * How long the check may take; the balancer gives up on it after that.
+         *
+         * @return more than zero
+         */
         Duration timeout();
     }
 
-    /** Healthy when a TCP connect succeeds within the timeout; the connection is then closed. */
+    /**
+     * Healthy when a TCP connect succeeds within the timeout; the connection is then closed.
+     *
+     * @return the TCP probe
+     */
     static HealthProbe tcp() {
         return TcpProbe.INSTANCE;
     }
@@ -51,6 +67,9 @@ public interface HealthProbe {
      * A probe written as plain blocking code, such as {@code backend -> myClient.ping(backend)}.
      * It runs on a small bounded executor, never on an event loop; if it runs past the timeout it
      * counts as failed (and is interrupted); if it throws it counts as failed.
+     *
+     * @param check returns {@code true} when the backend is healthy; may block
+     * @return a probe that runs {@code check} off the event loops
      */
     static HealthProbe blocking(Predicate<Backend> check) {
         return new BlockingProbe(check);
