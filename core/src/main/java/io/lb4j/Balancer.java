@@ -1,6 +1,8 @@
 package io.lb4j;
 
+import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Config;
+import io.lb4j.internal.Edge;
 import io.lb4j.internal.Engine;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -117,6 +119,13 @@ public final class Balancer implements AutoCloseable {
         private int eventLoops = Runtime.getRuntime().availableProcessors();
         private Duration drainTimeout = Duration.ofSeconds(30);
         private BalancerListener listener = new BalancerListener() { };
+        private ProxyProtocol proxyProtocol;
+        private boolean acceptProxyProtocol;
+        private final List<Cidr> acceptProxyFrom = new ArrayList<>();
+        private int maxConnections;
+        private int maxConnectionsPerClient;
+        private final List<Cidr> allow = new ArrayList<>();
+        private final List<Cidr> deny = new ArrayList<>();
 
         private Builder() {
         }
@@ -346,6 +355,77 @@ public final class Balancer implements AutoCloseable {
             return this;
         }
 
+        // ---- edge: PROXY protocol, limits, access control ----
+
+        /**
+         * Sends a PROXY protocol header of this version first on every backend connection, carrying
+         * the client's address (the one its own header claimed, with {@link #acceptProxyProtocol}),
+         * before any relayed byte. Default {@code null}: none. Backends must then expect the header.
+         */
+        public Builder proxyProtocol(ProxyProtocol version) {
+            this.proxyProtocol = version;
+            return this;
+        }
+
+        /**
+         * Expects every client to open with a PROXY protocol header, v1 or v2 (detected by its
+         * signature), as an upstream load balancer sends: the address it claims is the client address
+         * policies hash on and statistics show. v2 {@code LOCAL} and v1 {@code UNKNOWN} are accepted (the
+         * peer's own address stands). A client whose header is malformed, longer than the protocol
+         * allows, or not complete within 3 s is closed and counted as rejected. Default off.
+         */
+        public Builder acceptProxyProtocol(boolean accept) {
+            this.acceptProxyProtocol = accept;
+            return this;
+        }
+
+        /**
+         * Adds a range of peers allowed to send a PROXY header (CIDR such as {@code 10.0.0.0/8} or
+         * {@code fd00::/8}, or one address); with any given, other peers are closed at accept and
+         * counted as rejected. Needs {@link #acceptProxyProtocol(boolean) acceptProxyProtocol(true)}.
+         */
+        public Builder acceptProxyFrom(String cidr) {
+            acceptProxyFrom.add(Cidr.parse("acceptProxyFrom", cidr));
+            return this;
+        }
+
+        /**
+         * Client connections held at once over all frontends; while reached, accepting pauses (new
+         * clients wait in the listen backlog) and resumes as connections close. Default 0: unlimited.
+         */
+        public Builder maxConnections(int connections) {
+            this.maxConnections = Config.atLeast("maxConnections", connections, 0);
+            return this;
+        }
+
+        /**
+         * Client connections held at once from one TCP peer IP address; beyond it new ones are closed at
+         * accept and counted as rejected. Default 0: unlimited.
+         */
+        public Builder maxConnectionsPerClient(int connections) {
+            this.maxConnectionsPerClient = Config.atLeast("maxConnectionsPerClient", connections, 0);
+            return this;
+        }
+
+        /**
+         * Adds an allowed range of peers (CIDR, IPv4 or IPv6, or one address). With any given, a TCP
+         * peer must match one of them (and no {@link #deny} range), else it is closed at accept, before
+         * any byte is read, and counted as rejected. Default: every peer allowed.
+         */
+        public Builder allow(String cidr) {
+            allow.add(Cidr.parse("allow", cidr));
+            return this;
+        }
+
+        /**
+         * Adds a denied range of peers (CIDR, IPv4 or IPv6, or one address): a matching TCP peer is
+         * closed at accept, before any byte is read, and counted as rejected. Deny wins over allow.
+         */
+        public Builder deny(String cidr) {
+            deny.add(Cidr.parse("deny", cidr));
+            return this;
+        }
+
         /**
          * Checks the rules across settings and returns an unstarted balancer.
          *
@@ -363,11 +443,17 @@ public final class Balancer implements AutoCloseable {
             if (registry == null && backends.isEmpty()) {
                 throw new IllegalArgumentException("backends: none given (expected: backend(...) or registry(...))");
             }
+            if (!acceptProxyFrom.isEmpty() && !acceptProxyProtocol) {
+                throw new IllegalArgumentException(
+                        "acceptProxyFrom: given without acceptProxyProtocol(true) (expected: both or neither)");
+            }
+            Edge edge = new Edge(proxyProtocol, acceptProxyProtocol, acceptProxyFrom, maxConnections,
+                    maxConnectionsPerClient, allow, deny);
             BackendRegistry source = registry != null ? registry : BackendRegistry.fixed(backends);
             return new Balancer(new Config(List.copyOf(listen), source, policy, probe,
                     probeInterval.toNanos(), probeTimeout.toNanos(), unhealthyThreshold, healthyThreshold,
                     probePort, idleTimeout.toNanos(), resetOnIdle, connectTimeout.toNanos(), connectAttempts,
-                    eventLoops, drainTimeout.toNanos(), listener));
+                    eventLoops, drainTimeout.toNanos(), listener, edge));
         }
     }
 }

@@ -17,7 +17,7 @@ public record Config(List<InetSocketAddress> listen, BackendRegistry registry, B
                      HealthProbe probe, long probeIntervalNs, long probeTimeoutNs, int unhealthyThreshold,
                      int healthyThreshold, int probePort, long idleTimeoutNs, boolean resetOnIdle,
                      long connectTimeoutNs, int connectAttempts, int eventLoops, long drainTimeoutNs,
-                     BalancerListener listener) {
+                     BalancerListener listener, Edge edge) {
 
     /** Rejects null, zero and negative durations. */
     public static Duration positive(String setting, Duration value) {

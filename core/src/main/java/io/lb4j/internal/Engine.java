@@ -8,6 +8,7 @@ import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.pool.Pool;
 import io.lb4j.internal.probe.HealthChecker;
 import io.lb4j.internal.relay.Acceptor;
+import io.lb4j.internal.relay.Admission;
 import io.lb4j.internal.relay.ConnectionPair;
 import io.lb4j.internal.relay.Frontend;
 import io.lb4j.internal.relay.Relay;
@@ -102,8 +103,9 @@ public final class Engine implements Relay.Events {
                     config.unhealthyThreshold(), config.healthyThreshold(), config.probePort(), blocking, faults,
                     this::stateChanged);
         }
+        Admission admission = new Admission(config.edge());
         Relay relay = new Relay(pool, config.idleTimeoutNs(), config.resetOnIdle(), config.connectTimeoutNs(),
-                config.connectAttempts(), this);
+                config.connectAttempts(), this, admission);
         for (InetSocketAddress requested : config.listen()) {
             bind(relay, requested);
         }
@@ -185,7 +187,9 @@ public final class Engine implements Relay.Events {
             for (int i = 0; i < channels.size(); i++) {
                 ServerSocketChannel channel = channels.get(i);
                 channel.configureBlocking(false);
-                acceptors.add(new Acceptor(relay, loops[i], frontend, channel));
+                Acceptor acceptor = new Acceptor(relay, loops[i], frontend, channel);
+                acceptors.add(acceptor);
+                relay.admission().register(acceptor);
             }
         } catch (IOException e) {
             for (ServerSocketChannel channel : channels) {

@@ -4,6 +4,8 @@ import io.lb4j.Backend;
 import io.lb4j.Balancer;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthProbe;
+import io.lb4j.ProxyProtocol;
+import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Config;
 import io.lb4j.internal.Durations;
 import java.net.InetSocketAddress;
@@ -39,19 +41,28 @@ final class Options {
             "  --connect-attempts N           backends tried per client connection (default 3)",
             "  --threads N                    event-loop threads (default: number of processors)",
             "  --drain-timeout D              on SIGTERM/SIGINT, let connections finish this long (default 30s)",
+            "  --max-connections N            client connections held at once; beyond it accepting pauses",
+            "                                 (default 0 = unlimited)",
+            "  --max-connections-per-client N",
+            "                                 connections held at once from one peer IP; beyond it new ones",
+            "                                 are closed and counted (default 0 = unlimited)",
+            "  --allow CIDR, --deny CIDR      repeatable; a peer must match an allow range (when any is",
+            "                                 given) and no deny range, else it is closed at accept",
+            "  --proxy-protocol v1|v2         send a PROXY protocol header to each backend",
+            "  --accept-proxy-protocol        expect a PROXY protocol v1 or v2 header from each client",
+            "                                 (lb4j behind another balancer); none valid within 3s: closed",
+            "  --accept-proxy-from CIDR       repeatable: only these peers may send a PROXY header",
             "  --help, --version              print and exit",
             "",
             "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
             "Not supported yet: --backends-file, --backends-dns, --backends-srv, --dns-server,",
-            "  --max-connections, --proxy-protocol, --metrics, --accept-proxy-protocol, --accept-proxy-from,",
-            "  --max-connections-per-client, --allow, --deny, --access-log, --front-health*,",
+            "  --metrics, --access-log, --front-health*,",
             "  policies weighted-round-robin, least-connections, power-of-two; probes http:/PATH, websocket:/PATH.",
             "") + "\n";
 
     /** Options of the contract that later work brings; refused with exit 2 until then. */
     private static final Set<String> LATER = Set.of("--backends-file", "--backends-dns", "--backends-srv",
-            "--dns-server", "--max-connections", "--proxy-protocol", "--metrics", "--accept-proxy-protocol",
-            "--accept-proxy-from", "--max-connections-per-client", "--allow", "--deny", "--access-log",
+            "--dns-server", "--metrics", "--access-log",
             "--front-health", "--front-health-mode", "--front-health-min-backends", "--front-health-grace");
     private static final Set<String> LATER_POLICIES = Set.of("weighted-round-robin", "least-connections",
             "power-of-two");
@@ -75,6 +86,13 @@ final class Options {
     private Duration drainTimeout;
     private boolean help;
     private boolean version;
+    private ProxyProtocol proxyProtocol;
+    private boolean acceptProxyProtocol;
+    private final List<String> acceptProxyFrom = new ArrayList<>();
+    private Integer maxConnections;
+    private Integer maxConnectionsPerClient;
+    private final List<String> allow = new ArrayList<>();
+    private final List<String> deny = new ArrayList<>();
 
     boolean help() {
         return help;
@@ -125,6 +143,9 @@ final class Options {
         if (o.backends.isEmpty()) {
             throw new IllegalArgumentException("--backend: required (at least one backend HOST:PORT)");
         }
+        if (!o.acceptProxyFrom.isEmpty() && !o.acceptProxyProtocol) {
+            throw new IllegalArgumentException("--accept-proxy-from: given without --accept-proxy-protocol");
+        }
         return o;
     }
 
@@ -133,6 +154,7 @@ final class Options {
             case "--help": help = true; break;
             case "--version": version = true; break;
             case "--tcp-reset-on-idle": resetOnIdle = true; break;
+            case "--accept-proxy-protocol": acceptProxyProtocol = true; break;
             default: throw new IllegalArgumentException(name + ": not supported yet");
         }
     }
@@ -181,6 +203,33 @@ final class Options {
             case "--drain-timeout":
                 drainTimeout = duration(name, value, true);
                 break;
+            case "--max-connections":
+                maxConnections = integer(name, value, 0, Integer.MAX_VALUE);
+                break;
+            case "--max-connections-per-client":
+                maxConnectionsPerClient = integer(name, value, 0, Integer.MAX_VALUE);
+                break;
+            case "--allow":
+                Cidr.parse(name, value);
+                allow.add(value);
+                break;
+            case "--deny":
+                Cidr.parse(name, value);
+                deny.add(value);
+                break;
+            case "--accept-proxy-from":
+                Cidr.parse(name, value);
+                acceptProxyFrom.add(value);
+                break;
+            case "--proxy-protocol":
+                if (value.equals("v1")) {
+                    proxyProtocol = ProxyProtocol.V1;
+                } else if (value.equals("v2")) {
+                    proxyProtocol = ProxyProtocol.V2;
+                } else {
+                    throw new IllegalArgumentException(name + ": '" + value + "' (expected: v1 or v2)");
+                }
+                break;
             default:
                 throw new IllegalArgumentException(name + ": unknown option (see --help)");
         }
@@ -225,6 +274,17 @@ final class Options {
         if (drainTimeout != null) {
             b.drainTimeout(drainTimeout);
         }
+        b.proxyProtocol(proxyProtocol);
+        b.acceptProxyProtocol(acceptProxyProtocol);
+        acceptProxyFrom.forEach(b::acceptProxyFrom);
+        if (maxConnections != null) {
+            b.maxConnections(maxConnections);
+        }
+        if (maxConnectionsPerClient != null) {
+            b.maxConnectionsPerClient(maxConnectionsPerClient);
+        }
+        allow.forEach(b::allow);
+        deny.forEach(b::deny);
         return b;
     }
 

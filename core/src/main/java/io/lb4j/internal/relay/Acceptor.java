@@ -9,11 +9,14 @@ import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Accepts clients of one frontend on one event loop and starts a {@link ConnectionPair} for each.
  * When accepting fails (typically: out of file descriptors) it stops accepting for 100 ms, doubling
- * up to 1 s while the failures last, instead of spinning on a listener that stays ready.
+ * up to 1 s while the failures last, instead of spinning on a listener that stays ready. It also stops
+ * while the global connection limit is reached ({@link Admission}), and refuses peers that the allow
+ * and deny lists or the per-client limit keep out, before reading a byte from them.
  */
 public final class Acceptor extends Timer implements Handler {
     private static final int ACCEPTS_PER_EVENT = 64;
@@ -25,9 +28,12 @@ public final class Acceptor extends Timer implements Handler {
     private final Frontend frontend;
     private final ServerSocketChannel server;
     private final int[] order;
+    private final Runnable resume = this::resume;
     private SelectionKey key;
     private long pauseNs = MIN_PAUSE_NS;
     private long pauses;
+    private boolean limitPaused;
+    private boolean faultPaused;
 
     /**
      * @param relay shared pair settings
@@ -74,18 +80,25 @@ public final class Acceptor extends Timer implements Handler {
 
     @Override
     public void ready(SelectionKey k, int readyOps) {
+        Admission admission = relay.admission();
         for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+            if (!admission.reserve()) {
+                pauseForLimit(admission);
+                return;
+            }
             SocketChannel channel;
             try {
                 channel = server.accept();
             } catch (IOException e) {
+                admission.unreserve();
                 pause(e);
                 return;
             }
             if (channel == null) {
+                admission.unreserve();
                 break;
             }
-            accept(channel);
+            accept(channel, admission);
             if (!key.isValid() || key.interestOps() == 0) {
                 return; // the new pair ran out of descriptors and paused accepting
             }
@@ -93,29 +106,71 @@ public final class Acceptor extends Timer implements Handler {
         pauseNs = MIN_PAUSE_NS;
     }
 
-    private void accept(SocketChannel channel) {
+    private void accept(SocketChannel channel, Admission admission) {
         frontend.accepted(loop.id());
         SelectionKey clientKey;
-        InetSocketAddress remote;
+        InetSocketAddress remote = null;
+        AtomicInteger slot = null;
         try {
+            remote = (InetSocketAddress) channel.getRemoteAddress();
+            String refused = admission.refusal(remote.getAddress().getAddress());
+            if (refused == null) {
+                slot = admission.acquireClient(remote.getAddress());
+                refused = slot == null ? "per-client connection limit" : null;
+            }
+            if (refused != null) {
+                refuse(channel, admission);
+                return;
+            }
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-            remote = (InetSocketAddress) channel.getRemoteAddress();
             clientKey = channel.register(loop.selector(), 0);
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
             // the client left between accept and setup
-            frontend.rejected(loop.id());
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // already gone
+            if (slot != null) {
+                admission.releaseClient(remote.getAddress(), slot);
             }
+            refuse(channel, admission);
             return;
         }
-        ConnectionPair pair = new ConnectionPair(relay, loop, frontend, channel, clientKey, remote);
+        ConnectionPair pair = new ConnectionPair(relay, loop, frontend, channel, clientKey, remote, slot);
         clientKey.attach(pair);
         relay.events().accepted(pair);
         pair.start(order);
+    }
+
+    /** Closes a client refused at accept (or lost during setup) and counts it as rejected. */
+    private void refuse(SocketChannel channel, Admission admission) {
+        admission.unreserve();
+        frontend.rejected(loop.id());
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // already gone
+        }
+    }
+
+    private void pauseForLimit(Admission admission) {
+        if (key.isValid()) {
+            key.interestOps(0);
+        }
+        limitPaused = true;
+        admission.paused();
+    }
+
+    /** The task that resumes accepting once the global limit has room again. */
+    Runnable resumeTask() {
+        return resume;
+    }
+
+    private void resume() {
+        if (!limitPaused) {
+            return;
+        }
+        limitPaused = false;
+        if (!faultPaused && key != null && key.isValid()) {
+            key.interestOps(SelectionKey.OP_ACCEPT);
+        }
     }
 
     void pause(IOException cause) {
@@ -123,6 +178,7 @@ public final class Acceptor extends Timer implements Handler {
             return; // stopped, or paused already
         }
         pauses++;
+        faultPaused = true;
         frontend.faults().record("accept", cause);
         key.interestOps(0);
         loop.timers().schedule(this, loop.nowNs() + pauseNs);
@@ -131,7 +187,8 @@ public final class Acceptor extends Timer implements Handler {
 
     @Override
     protected void expired(long nowNs) {
-        if (key.isValid()) {
+        faultPaused = false;
+        if (key.isValid() && !limitPaused) {
             key.interestOps(SelectionKey.OP_ACCEPT);
         }
     }

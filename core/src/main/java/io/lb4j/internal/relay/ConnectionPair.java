@@ -1,6 +1,7 @@
 package io.lb4j.internal.relay;
 
 import io.lb4j.BalancingPolicy;
+import io.lb4j.ProxyProtocol;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Handler;
 import io.lb4j.internal.loop.Timer;
@@ -8,12 +9,16 @@ import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.pool.Counters;
 import io.lb4j.internal.pool.Pool;
 import io.lb4j.internal.probe.Reasons;
+import io.lb4j.internal.proxy.ProxyHeader;
+import io.lb4j.internal.proxy.ProxyHeaderParser;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One client connection and its backend connection, relayed both ways on one event loop. Bytes go
@@ -21,12 +26,17 @@ import java.nio.channels.SocketChannel;
  * parked (the scratch buffer itself is handed over, so nothing is copied) while reading from the
  * sending side pauses. An idle pair holds no buffer. Half-closes pass on like a kernel would; a reset
  * or error on one side resets the other. The pair is its own timer: connect timeout while connecting,
- * then idle timeout, re-armed lazily from the last-activity stamp.
+ * then idle timeout, re-armed lazily from the last-activity stamp. With PROXY protocol accepting on,
+ * a pair first reads the client's header into a small buffer of its own (dropped once parsed) under a
+ * 3 s timer, and only then picks a backend for the address the header claims.
  */
 public final class ConnectionPair extends Timer implements Handler, BalancingPolicy.Flow {
     private static final int CONNECTING = 0;
     private static final int OPEN = 1;
     private static final int CLOSED = 2;
+    private static final int HEADER = 3;
+    /** Holds any v1 line and typical v2 headers; a longer v2 one grows it to its announced length. */
+    private static final int HEADER_BUFFER_BYTES = 256;
     /** Reads per readiness event before yielding to other keys (fairness between pairs). */
     private static final int READS_PER_EVENT = 8;
 
@@ -34,7 +44,9 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private final EventLoop loop;
     private final SocketChannel client;
     private final SelectionKey clientKey;
-    private final InetSocketAddress clientAddress;
+    private final InetAddress peer;
+    private final AtomicInteger clientSlot;
+    private InetSocketAddress clientAddress;
     private final InetSocketAddress frontendAddress;
     private final Frontend frontend;
     private final long openedNs;
@@ -54,20 +66,26 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private long lastActivityNs;
     private long bytesToBackend;
     private long bytesToClient;
+    private int[] order;
+    private ByteBuffer headerIn;
+    private ProxyHeader accepted;
 
     ConnectionPair(Relay relay, EventLoop loop, Frontend frontend, SocketChannel client, SelectionKey clientKey,
-                   InetSocketAddress clientAddress) {
+                   InetSocketAddress clientAddress, AtomicInteger clientSlot) {
         this.relay = relay;
         this.loop = loop;
         this.frontend = frontend;
         this.client = client;
         this.clientKey = clientKey;
         this.clientAddress = clientAddress;
+        this.peer = clientAddress.getAddress();
+        this.clientSlot = clientSlot;
         this.frontendAddress = frontend.address();
         this.openedNs = loop.nowNs();
         this.lastActivityNs = openedNs;
     }
 
+    /** The client: the TCP peer, or the address its accepted PROXY header claims. */
     @Override
     public InetSocketAddress client() {
         return clientAddress;
@@ -108,8 +126,76 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         return frontend;
     }
 
+    /** The PROXY header the client sent, once read; {@code null} when none is expected or read yet. */
+    public ProxyHeader proxyHeader() {
+        return accepted;
+    }
+
+    /**
+     * Reads the client's PROXY header first when one is expected; then picks the backends to try and
+     * starts the first connect.
+     */
+    void start(int[] pickOrder) {
+        if (relay.admission().edge().acceptProxy()) {
+            order = pickOrder;
+            state = HEADER;
+            headerIn = ByteBuffer.allocate(HEADER_BUFFER_BYTES);
+            clientKey.interestOps(SelectionKey.OP_READ);
+            loop.timers().schedule(this, openedNs + Admission.HEADER_TIMEOUT_NS);
+            return;
+        }
+        pick(pickOrder);
+    }
+
+    private void readHeader() {
+        int n;
+        try {
+            n = client.read(headerIn);
+        } catch (IOException e) {
+            close(true, "client reset");
+            return;
+        }
+        if (n < 0) {
+            close(false, "bad proxy header: closed before the header ended");
+            return;
+        }
+        headerIn.flip();
+        ProxyHeader header;
+        try {
+            header = ProxyHeaderParser.parse(headerIn);
+        } catch (ProxyHeaderParser.Malformed e) {
+            close(false, "bad proxy header: " + e.getMessage());
+            return;
+        }
+        if (header == null) {
+            int wanted = ProxyHeaderParser.v2Length(headerIn);
+            if (wanted > headerIn.capacity()) {
+                ByteBuffer larger = ByteBuffer.allocate(wanted);
+                larger.put(headerIn);
+                headerIn = larger;
+            } else {
+                headerIn.position(headerIn.limit()).limit(headerIn.capacity());
+            }
+            return;
+        }
+        accepted = header;
+        if (!header.local()) {
+            clientAddress = header.source();
+        }
+        headerIn.position(header.length()); // what follows is the client's first bytes for the backend
+        if (!headerIn.hasRemaining()) {
+            headerIn = null;
+        }
+        loop.timers().cancel(this);
+        clientKey.interestOps(0);
+        state = CONNECTING;
+        int[] pickOrder = order;
+        order = null;
+        pick(pickOrder);
+    }
+
     /** Picks the backends to try and starts the first connect. */
-    void start(int[] order) {
+    private void pick(int[] order) {
         Pool.Snapshot snapshot = relay.pool().current();
         int count;
         try {
@@ -193,6 +279,57 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             loop.timers().schedule(this, lastActivityNs + relay.idleTimeoutNs());
         }
         relay.events().opened(this);
+        if (headerIn != null || relay.admission().edge().sendProxy() != null) {
+            sendPreamble();
+        }
+    }
+
+    /**
+     * Writes the PROXY header for the backend, then any bytes that came after the client's own
+     * header, before anything else is relayed; what the backend cannot take yet is parked like any
+     * other bytes (reading from the client waits until it is flushed).
+     */
+    private void sendPreamble() {
+        ByteBuffer buffer = loop.scratch();
+        buffer.clear();
+        ProxyProtocol version = relay.admission().edge().sendProxy();
+        if (version != null) {
+            InetSocketAddress destination = accepted != null && !accepted.local()
+                    ? accepted.destination() : localAddress();
+            try {
+                ProxyHeader.encode(version, clientAddress, destination,
+                        accepted == null ? null : accepted.authority(), accepted == null ? null : accepted.uniqueId(),
+                        buffer);
+            } catch (IllegalArgumentException e) {
+                buffer.clear();
+                ProxyHeader.encode(version, clientAddress, destination, null, null, buffer);
+            }
+        }
+        if (headerIn != null) {
+            int early = headerIn.remaining();
+            buffer.put(headerIn);
+            headerIn = null;
+            bytesToBackend += early;
+            counters.bytesToBackend += early;
+        }
+        buffer.flip();
+        try {
+            backend.write(buffer);
+        } catch (IOException e) {
+            close(true, "backend reset");
+            return;
+        }
+        if (buffer.hasRemaining()) {
+            park(true, loop.swapScratch());
+        }
+    }
+
+    private InetSocketAddress localAddress() {
+        try {
+            return (InetSocketAddress) client.getLocalAddress();
+        } catch (IOException e) {
+            return null; // the header then says UNKNOWN
+        }
     }
 
     @Override
@@ -212,6 +349,10 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
                 transfer(false);
             }
         } else {
+            if (state == HEADER) {
+                readHeader();
+                return;
+            }
             if ((readyOps & SelectionKey.OP_WRITE) != 0) {
                 flush(true);
             }
@@ -375,7 +516,9 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
 
     @Override
     protected void expired(long nowNs) {
-        if (state == CONNECTING) {
+        if (state == HEADER) {
+            close(false, "bad proxy header: none within 3 s");
+        } else if (state == CONNECTING) {
             failAttempt("connect timeout");
             connectNext();
         } else if (state == OPEN) {
@@ -410,9 +553,12 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         if (backend != null) {
             closeQuietly(backend, reset);
         }
+        headerIn = null;
         if (target != null) {
             target.release();
         }
+        relay.admission().unreserve();
+        relay.admission().releaseClient(peer, clientSlot);
         relay.events().closed(this, why);
     }
 

@@ -13,9 +13,10 @@ import io.lb4j.internal.pool.Pool;
  * @param connectTimeoutNs per attempt
  * @param connectAttempts backends tried per client connection
  * @param events the engine's bookkeeping
+ * @param admission who may come in, limits, and the PROXY protocol settings
  */
 public record Relay(Pool pool, long idleTimeoutNs, boolean resetOnIdle, long connectTimeoutNs,
-                    int connectAttempts, Events events) {
+                    int connectAttempts, Events events, Admission admission) {
 
     /** Bookkeeping the engine does for pairs; called on the pair's loop. */
     public interface Events {

@@ -1,0 +1,204 @@
+package io.lb4j.internal.proxy;
+
+import io.lb4j.ProxyProtocol;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A PROXY protocol header (HAProxy's proxy-protocol.txt, versions 1 and 2): what one was parsed into,
+ * and the encoder lb4j uses to send one to a backend. Encoding writes straight into the caller's buffer,
+ * with addresses formatted digit by digit, so sending a header costs no strings.
+ *
+ * @param version 1 or 2
+ * @param local a v2 {@code LOCAL} command, a v1 {@code UNKNOWN} line or a v2 {@code UNSPEC} address
+ *     family: the connection's own endpoints stand (source and destination are then {@code null})
+ * @param source the original client, or {@code null} when {@code local}
+ * @param destination the address the client connected to, or {@code null} when {@code local}
+ * @param authority v2 {@code PP2_TYPE_AUTHORITY} (the host name the client asked for), or {@code null}
+ * @param uniqueId v2 {@code PP2_TYPE_UNIQUE_ID} (at most 128 bytes), or {@code null}
+ * @param length bytes the header took on the wire
+ */
+public record ProxyHeader(int version, boolean local, InetSocketAddress source, InetSocketAddress destination,
+                          byte[] authority, byte[] uniqueId, int length) {
+
+    /** The 12-byte signature that opens every v2 header (section 2.2). */
+    static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+    /** Longest v1 line, CRLF included (section 2.1). */
+    public static final int V1_MAX_BYTES = 107;
+    /** Longest v2 header we accept or send: the 16 fixed bytes plus addresses and TLVs. */
+    public static final int V2_MAX_BYTES = 16 + 1024;
+    /** Longest unique id (section 2.2.5). */
+    public static final int UNIQUE_ID_MAX_BYTES = 128;
+    /** Most bytes {@link #encode} writes (v2 with an authority and unique id at their bounds). */
+    public static final int MAX_ENCODED_BYTES = V2_MAX_BYTES;
+
+    static final int TYPE_AUTHORITY = 0x02;
+    static final int TYPE_UNIQUE_ID = 0x05;
+    private static final byte[] V1_PREFIX = "PROXY ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] V1_UNKNOWN = "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+    /**
+     * Writes a header announcing a relayed connection from {@code source} to {@code destination}.
+     * When either is {@code null} or unresolved it writes v1 {@code PROXY UNKNOWN} or a v2 {@code PROXY}
+     * command with the {@code UNSPEC} family. When the two families differ, an IPv4 one is written
+     * IPv4-mapped, as v1 and v2 both need one family. TLVs are v2 only and skipped when {@code null}.
+     *
+     * @param out receives the header at its position; needs {@link #MAX_ENCODED_BYTES} free
+     * @throws IllegalArgumentException when a TLV is too long
+     */
+    public static void encode(ProxyProtocol version, InetSocketAddress source, InetSocketAddress destination,
+                              byte[] authority, byte[] uniqueId, ByteBuffer out) {
+        InetAddress src = source == null ? null : source.getAddress();
+        InetAddress dst = destination == null ? null : destination.getAddress();
+        boolean known = src != null && dst != null;
+        boolean v6 = known && !(src instanceof Inet4Address && dst instanceof Inet4Address);
+        if (version == ProxyProtocol.V1) {
+            if (!known) {
+                out.put(V1_UNKNOWN);
+                return;
+            }
+            out.put(V1_PREFIX);
+            out.put((byte) 'T').put((byte) 'C').put((byte) 'P').put((byte) (v6 ? '6' : '4')).put((byte) ' ');
+            text(src, v6, out);
+            out.put((byte) ' ');
+            text(dst, v6, out);
+            out.put((byte) ' ');
+            decimal(source.getPort(), out);
+            out.put((byte) ' ');
+            decimal(destination.getPort(), out);
+            out.put((byte) '\r').put((byte) '\n');
+            return;
+        }
+        int tlvs = tlvLength(authority, 255 * 255, "authority") + tlvLength(uniqueId, UNIQUE_ID_MAX_BYTES, "unique id");
+        int addresses = !known ? 0 : v6 ? 36 : 12;
+        if (16 + addresses + tlvs > V2_MAX_BYTES) {
+            throw new IllegalArgumentException("proxy header: " + (16 + addresses + tlvs)
+                    + " bytes (expected: <= " + V2_MAX_BYTES + ")");
+        }
+        out.put(V2_SIGNATURE);
+        out.put((byte) 0x21); // version 2, command PROXY
+        out.put((byte) (!known ? 0x00 : v6 ? 0x21 : 0x11)); // UNSPEC, or AF_INET / AF_INET6 over STREAM
+        out.putShort((short) (addresses + tlvs));
+        if (known) {
+            raw(src, v6, out);
+            raw(dst, v6, out);
+            out.putShort((short) source.getPort());
+            out.putShort((short) destination.getPort());
+        }
+        tlv(TYPE_AUTHORITY, authority, out);
+        tlv(TYPE_UNIQUE_ID, uniqueId, out);
+    }
+
+    /**
+     * Writes the header a health probe sends: v1 {@code PROXY UNKNOWN\r\n}, or a v2 {@code LOCAL}
+     * command with no addresses (section 2.2: the receiver uses the connection's own endpoints).
+     */
+    public static void encodeLocal(ProxyProtocol version, ByteBuffer out) {
+        if (version == ProxyProtocol.V1) {
+            out.put(V1_UNKNOWN);
+            return;
+        }
+        out.put(V2_SIGNATURE);
+        out.put((byte) 0x20).put((byte) 0x00).putShort((short) 0);
+    }
+
+    private static int tlvLength(byte[] value, int max, String what) {
+        if (value == null) {
+            return 0;
+        }
+        if (value.length > max) {
+            throw new IllegalArgumentException("proxy header " + what + ": " + value.length
+                    + " bytes (expected: <= " + max + ")");
+        }
+        return 3 + value.length;
+    }
+
+    private static void tlv(int type, byte[] value, ByteBuffer out) {
+        if (value != null) {
+            out.put((byte) type).putShort((short) value.length).put(value);
+        }
+    }
+
+    /** Network-order address bytes; IPv4 written IPv4-mapped when {@code v6}. */
+    private static void raw(InetAddress address, boolean v6, ByteBuffer out) {
+        byte[] bytes = address.getAddress();
+        if (v6 && bytes.length == 4) {
+            out.putLong(0).putShort((short) 0).putShort((short) 0xFFFF);
+        }
+        out.put(bytes);
+    }
+
+    /** Canonical text: dotted decimal, or RFC 5952 (lower case, no leading zeros, longest zero run as ::). */
+    private static void text(InetAddress address, boolean v6, ByteBuffer out) {
+        byte[] b = address.getAddress();
+        if (!v6) {
+            for (int i = 0; i < 4; i++) {
+                if (i > 0) {
+                    out.put((byte) '.');
+                }
+                decimal(b[i] & 0xFF, out);
+            }
+            return;
+        }
+        int[] groups = new int[8];
+        if (b.length == 4) {
+            groups[5] = 0xFFFF;
+            groups[6] = ((b[0] & 0xFF) << 8) | (b[1] & 0xFF);
+            groups[7] = ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
+        } else {
+            for (int i = 0; i < 8; i++) {
+                groups[i] = ((b[2 * i] & 0xFF) << 8) | (b[2 * i + 1] & 0xFF);
+            }
+        }
+        int bestStart = -1;
+        int bestLength = 1; // a single zero group is not shortened (RFC 5952 section 4.2.2)
+        for (int i = 0; i < 8; ) {
+            if (groups[i] != 0) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < 8 && groups[j] == 0) {
+                j++;
+            }
+            if (j - i > bestLength) {
+                bestStart = i;
+                bestLength = j - i;
+            }
+            i = j;
+        }
+        for (int i = 0; i < 8; i++) {
+            if (i == bestStart) {
+                out.put((byte) ':').put((byte) ':');
+                i += bestLength - 1;
+                continue;
+            }
+            if (i > 0 && i != bestStart + bestLength) {
+                out.put((byte) ':');
+            }
+            hex(groups[i], out);
+        }
+    }
+
+    private static void hex(int group, ByteBuffer out) {
+        boolean started = false;
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            int digit = (group >> shift) & 0xF;
+            if (digit != 0 || started || shift == 0) {
+                out.put(HEX[digit]);
+                started = true;
+            }
+        }
+    }
+
+    private static void decimal(int value, ByteBuffer out) {
+        if (value >= 10) {
+            decimal(value / 10, out);
+        }
+        out.put((byte) ('0' + value % 10));
+    }
+}
