@@ -50,7 +50,7 @@ public final class Cidr {
         int slash = cidr.indexOf('/');
         String host = slash < 0 ? cidr : cidr.substring(0, slash);
         boolean colon = host.indexOf(':') >= 0;
-        if (host.isEmpty() || !literal(host, colon)) {
+        if (host.isEmpty() || !literal(host, colon) || (!colon && !dottedQuad(host))) {
             throw bad(setting, cidr, "an IPv4 or IPv6 address, optionally /PREFIX");
         }
         InetAddress address;
@@ -96,6 +96,21 @@ public final class Cidr {
             boolean ok = (c >= '0' && c <= '9') || c == '.'
                     || (colon && (c == ':' || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')));
             if (!ok) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Exactly four decimal numbers 0-255 without leading zeros (no BSD shorthand such as 10.1). */
+    private static boolean dottedQuad(String host) {
+        String[] parts = host.split("\\.", -1);
+        if (parts.length != 4) {
+            return false;
+        }
+        for (String part : parts) {
+            if (part.isEmpty() || part.length() > 3 || (part.length() > 1 && part.charAt(0) == '0')
+                    || Integer.parseInt(part) > 255) {
                 return false;
             }
         }
