@@ -1,0 +1,322 @@
+package io.lb4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lb4j.internal.proxy.ProxyHeader;
+import io.lb4j.internal.proxy.ProxyHeaderParser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** PROXY protocol, limits and access control, end to end through a real balancer on loopback. */
+class BalancerEdgeTest {
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = closing.size() - 1; i >= 0; i--) {
+            closing.get(i).close();
+        }
+    }
+
+    /**
+     * A backend on loopback: per connection, optionally reads a PROXY header first (recorded), then
+     * echoes until end of stream. Tracks connections held at once.
+     */
+    static final class EchoBackend implements AutoCloseable {
+        final ServerSocket server;
+        final boolean readsHeader;
+        final BlockingQueue<ProxyHeader> headers = new LinkedBlockingQueue<>();
+        final AtomicInteger current = new AtomicInteger();
+        final AtomicInteger most = new AtomicInteger();
+        final AtomicInteger accepted = new AtomicInteger();
+        final ExecutorService threads = Executors.newCachedThreadPool();
+
+        EchoBackend(boolean readsHeader) throws IOException {
+            this.server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
+            this.readsHeader = readsHeader;
+            threads.execute(this::acceptLoop);
+        }
+
+        String address() {
+            return "127.0.0.1:" + server.getLocalPort();
+        }
+
+        private void acceptLoop() {
+            while (!server.isClosed()) {
+                Socket s;
+                try {
+                    s = server.accept();
+                } catch (IOException e) {
+                    return;
+                }
+                accepted.incrementAndGet();
+                most.accumulateAndGet(current.incrementAndGet(), Math::max);
+                threads.execute(() -> serve(s));
+            }
+        }
+
+        private void serve(Socket s) {
+            try (s) {
+                s.setSoTimeout(10_000);
+                InputStream in = s.getInputStream();
+                byte[] buffer = new byte[4096];
+                int have = 0;
+                if (readsHeader) {
+                    ProxyHeader header = null;
+                    while (header == null) {
+                        int n = in.read(buffer, have, buffer.length - have);
+                        if (n < 0) {
+                            return;
+                        }
+                        have += n;
+                        header = ProxyHeaderParser.parse(ByteBuffer.wrap(buffer, 0, have));
+                    }
+                    headers.add(header);
+                    s.getOutputStream().write(buffer, header.length(), have - header.length());
+                }
+                int n;
+                while ((n = in.read(buffer)) >= 0) {
+                    s.getOutputStream().write(buffer, 0, n);
+                }
+            } catch (IOException | ProxyHeaderParser.Malformed e) {
+                // the test sees the connection end
+            } finally {
+                current.decrementAndGet();
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            threads.shutdownNow();
+        }
+    }
+
+    private EchoBackend backend(boolean readsHeader) throws IOException {
+        EchoBackend b = new EchoBackend(readsHeader);
+        closing.add(b);
+        return b;
+    }
+
+    private Balancer start(EchoBackend backend, Consumer<Balancer.Builder> settings) {
+        Balancer.Builder builder = Balancer.builder().listen("127.0.0.1:0").backend(backend.address())
+                .probe(null).eventLoops(2).drainTimeout(java.time.Duration.ZERO);
+        settings.accept(builder);
+        Balancer lb = builder.build();
+        closing.add(lb::closeNow);
+        lb.start();
+        return lb;
+    }
+
+    private Socket connect(Balancer lb) throws IOException {
+        Socket s = new Socket();
+        closing.add(s);
+        s.connect(lb.addresses().get(0), 5_000);
+        s.setSoTimeout(10_000);
+        return s;
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static byte[] readExactly(Socket s, int n) throws IOException {
+        byte[] out = s.getInputStream().readNBytes(n);
+        assertEquals(n, out.length, "bytes before end of stream");
+        return out;
+    }
+
+    /** Whether the balancer closed {@code s}: end of stream or reset, within the socket's timeout. */
+    private static boolean closedByPeer(Socket s) throws IOException {
+        try {
+            return s.getInputStream().read() < 0;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            return true; // reset
+        }
+    }
+
+    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() - deadline < 0, "timed out waiting for " + what);
+            Thread.sleep(5); // polling with a deadline
+        }
+    }
+
+    @Test
+    void shouldHandTheClaimedClientAddressToTheBackendInItsOwnV2Header() throws Exception {
+        EchoBackend backend = backend(true);
+        Balancer lb = start(backend, b -> b.acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V2));
+        Socket client = connect(lb);
+        // header and first bytes in one write: the bytes after the header must reach the backend too
+        client.getOutputStream().write(ascii("PROXY TCP4 203.0.113.7 192.0.2.1 4242 443\r\nhello"));
+        assertArrayEquals(ascii("hello"), readExactly(client, 5));
+        ProxyHeader seen = backend.headers.poll(5, TimeUnit.SECONDS);
+        assertNotNull(seen);
+        assertEquals(2, seen.version());
+        assertEquals(new InetSocketAddress(InetAddress.getByName("203.0.113.7"), 4242), seen.source());
+        assertEquals(new InetSocketAddress(InetAddress.getByName("192.0.2.1"), 443), seen.destination());
+        client.getOutputStream().write(ascii("more"));
+        assertArrayEquals(ascii("more"), readExactly(client, 4));
+    }
+
+    @Test
+    void shouldPassV2TlvsAndAddressesThroughAChainOfTwoBalancers() throws Exception {
+        EchoBackend backend = backend(true);
+        Balancer inner = start(backend, b -> b.acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V1));
+        Balancer outer = Balancer.builder().listen("127.0.0.1:0")
+                .backend("127.0.0.1:" + inner.addresses().get(0).getPort()).probe(null).eventLoops(1)
+                .acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V2).build();
+        closing.add(outer::closeNow);
+        outer.start();
+        Socket client = connect(outer);
+        ByteBuffer header = ByteBuffer.allocate(ProxyHeader.MAX_ENCODED_BYTES);
+        ProxyHeader.encode(ProxyProtocol.V2, new InetSocketAddress(InetAddress.getByName("2001:db8::7"), 50000),
+                new InetSocketAddress(InetAddress.getByName("2001:db8::1"), 443), ascii("ws.example"), ascii("id-1"), header);
+        client.getOutputStream().write(header.array(), 0, header.position());
+        client.getOutputStream().write(ascii("ping"));
+        assertArrayEquals(ascii("ping"), readExactly(client, 4));
+        // outer read v2 and sent v2 to inner, inner read that and sent v1 to the backend
+        ProxyHeader seen = backend.headers.poll(5, TimeUnit.SECONDS);
+        assertNotNull(seen);
+        assertEquals(1, seen.version());
+        assertEquals(new InetSocketAddress(InetAddress.getByName("2001:db8::7"), 50000), seen.source());
+    }
+
+    @Test
+    void shouldCloseOnlyTheConnectionWithABadHeaderAndCountIt() throws Exception {
+        EchoBackend backend = backend(false);
+        Balancer lb = start(backend, b -> b.acceptProxyProtocol(true));
+        Socket good = connect(lb);
+        good.getOutputStream().write(ascii("PROXY TCP4 198.51.100.1 198.51.100.2 1000 80\r\nbefore"));
+        assertArrayEquals(ascii("before"), readExactly(good, 6));
+        for (String bad : new String[] {"PROXY TCP4 1.2.3.04 5.6.7.8 1 2\r\n", "GET / HTTP/1.1\r\n",
+                "PROXY TCP4 1.2.3.4 5.6.7.8 1 2\n"}) {
+            Socket s = connect(lb);
+            s.getOutputStream().write(ascii(bad));
+            assertTrue(closedByPeer(s), bad);
+        }
+        good.getOutputStream().write(ascii("after"));
+        assertArrayEquals(ascii("after"), readExactly(good, 5));
+        await(() -> lb.stats().rejectedConnections() == 3, "3 rejected");
+        assertEquals(1, backend.accepted.get());
+    }
+
+    @Test
+    void shouldCloseAClientThatSendsNoHeaderWithinThreeSeconds() throws Exception {
+        EchoBackend backend = backend(false);
+        Balancer lb = start(backend, b -> b.acceptProxyProtocol(true));
+        Socket silent = connect(lb);
+        long started = System.nanoTime();
+        assertTrue(closedByPeer(silent));
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        assertTrue(ms >= 2_900 && ms < 6_000, ms + " ms");
+        await(() -> lb.stats().rejectedConnections() == 1, "1 rejected");
+        assertEquals(0, backend.accepted.get());
+    }
+
+    @Test
+    void shouldRefuseHeadersFromPeersOutsideTheTrustedRanges() throws Exception {
+        EchoBackend backend = backend(false);
+        Balancer lb = start(backend, b -> b.acceptProxyProtocol(true).acceptProxyFrom("10.0.0.0/8"));
+        Socket s = connect(lb);
+        assertTrue(closedByPeer(s));
+        await(() -> lb.stats().rejectedConnections() == 1, "1 rejected");
+        assertEquals(0, backend.accepted.get());
+    }
+
+    @Test
+    void shouldRefuseDeniedAndUnlistedPeersAtAccept() throws Exception {
+        EchoBackend backend = backend(false);
+        Balancer denied = start(backend, b -> b.allow("127.0.0.0/8").deny("127.0.0.1"));
+        Balancer unlisted = start(backend, b -> b.allow("10.0.0.0/8").allow("::1"));
+        Balancer allowed = start(backend, b -> b.allow("192.0.2.0/24").allow("127.0.0.0/8").deny("10.0.0.0/8"));
+        assertTrue(closedByPeer(connect(denied)));
+        assertTrue(closedByPeer(connect(unlisted)));
+        Socket ok = connect(allowed);
+        ok.getOutputStream().write(ascii("hi"));
+        assertArrayEquals(ascii("hi"), readExactly(ok, 2));
+        await(() -> denied.stats().rejectedConnections() == 1 && unlisted.stats().rejectedConnections() == 1,
+                "both rejected");
+        assertEquals(0, allowed.stats().rejectedConnections());
+        assertEquals(1, backend.accepted.get());
+    }
+
+    @Test
+    void shouldNeverRelayMoreThanMaxConnectionsAtOnceUnderABurst() throws Exception {
+        EchoBackend backend = backend(false);
+        Balancer lb = start(backend, b -> b.maxConnections(3));
+        int clients = 24;
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        closing.add(pool::shutdownNow);
+        List<Future<byte[]>> echoes = new ArrayList<>();
+        for (int i = 0; i < clients; i++) {
+            byte[] message = ascii("client-" + (100 + i));
+            echoes.add(pool.submit(() -> {
+                try (Socket s = new Socket()) {
+                    s.connect(lb.addresses().get(0), 5_000);
+                    s.setSoTimeout(20_000);
+                    s.getOutputStream().write(message);
+                    byte[] echo = s.getInputStream().readNBytes(message.length);
+                    s.shutdownOutput();
+                    s.getInputStream().read(); // wait for the pair to end before the slot frees
+                    return echo;
+                }
+            }));
+        }
+        for (int i = 0; i < clients; i++) {
+            assertArrayEquals(ascii("client-" + (100 + i)), echoes.get(i).get(30, TimeUnit.SECONDS));
+        }
+        assertEquals(clients, backend.accepted.get());
+        assertTrue(backend.most.get() <= 3, "at most 3 relayed at once, saw " + backend.most.get());
+        assertEquals(0, lb.stats().rejectedConnections());
+    }
+
+    @Test
+    void shouldCloseConnectionsBeyondThePerClientLimitAndCountThem() throws Exception {
+        EchoBackend backend = backend(false);
+        Balancer lb = start(backend, b -> b.maxConnectionsPerClient(2));
+        List<Socket> held = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            Socket s = connect(lb);
+            s.getOutputStream().write(ascii("x"));
+            assertArrayEquals(ascii("x"), readExactly(s, 1));
+            held.add(s);
+        }
+        for (int i = 0; i < 5; i++) {
+            assertTrue(closedByPeer(connect(lb)), "extra connection " + i);
+        }
+        await(() -> lb.stats().rejectedConnections() == 5, "5 rejected");
+        assertEquals(2, backend.accepted.get());
+        held.get(0).close();
+        await(() -> lb.stats().activeConnections() == 1, "the closed one to end");
+        Socket again = connect(lb);
+        again.getOutputStream().write(ascii("y"));
+        assertArrayEquals(ascii("y"), readExactly(again, 1));
+    }
+}
