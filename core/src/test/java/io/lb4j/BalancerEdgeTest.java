@@ -79,7 +79,7 @@ class BalancerEdgeTest {
         }
 
         private void serve(Socket s) {
-            try (s) {
+            try {
                 s.setSoTimeout(10_000);
                 InputStream in = s.getInputStream();
                 byte[] buffer = new byte[4096];
@@ -104,7 +104,13 @@ class BalancerEdgeTest {
             } catch (IOException | ProxyHeaderParser.Malformed e) {
                 // the test sees the connection end
             } finally {
+                // count the end before closing: the balancer frees its slot only after this close
                 current.decrementAndGet();
+                try {
+                    s.close();
+                } catch (IOException ignored) {
+                    // closing anyway
+                }
             }
         }
 
