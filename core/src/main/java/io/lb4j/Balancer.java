@@ -361,6 +361,9 @@ public final class Balancer implements AutoCloseable {
          * Sends a PROXY protocol header of this version first on every backend connection, carrying
          * the client's address (the one its own header claimed, with {@link #acceptProxyProtocol}),
          * before any relayed byte. Default {@code null}: none. Backends must then expect the header.
+         *
+         * @param version the header version, or {@code null} for none
+         * @return this builder
          */
         public Builder proxyProtocol(ProxyProtocol version) {
             this.proxyProtocol = version;
@@ -373,6 +376,9 @@ public final class Balancer implements AutoCloseable {
          * policies hash on and statistics show. v2 {@code LOCAL} and v1 {@code UNKNOWN} are accepted (the
          * peer's own address stands). A client whose header is malformed, longer than the protocol
          * allows, or not complete within 3 s is closed and counted as rejected. Default off.
+         *
+         * @param accept whether every client must send a header first
+         * @return this builder
          */
         public Builder acceptProxyProtocol(boolean accept) {
             this.acceptProxyProtocol = accept;
@@ -383,6 +389,9 @@ public final class Balancer implements AutoCloseable {
          * Adds a range of peers allowed to send a PROXY header (CIDR such as {@code 10.0.0.0/8} or
          * {@code fd00::/8}, or one address); with any given, other peers are closed at accept and
          * counted as rejected. Needs {@link #acceptProxyProtocol(boolean) acceptProxyProtocol(true)}.
+         *
+         * @param cidr a range such as {@code 10.0.0.0/8}; host bits after the prefix must be zero
+         * @return this builder
          */
         public Builder acceptProxyFrom(String cidr) {
             acceptProxyFrom.add(Cidr.parse("acceptProxyFrom", cidr));
@@ -392,6 +401,9 @@ public final class Balancer implements AutoCloseable {
         /**
          * Client connections held at once over all frontends; while reached, accepting pauses (new
          * clients wait in the listen backlog) and resumes as connections close. Default 0: unlimited.
+         *
+         * @param connections zero or more; zero = unlimited
+         * @return this builder
          */
         public Builder maxConnections(int connections) {
             this.maxConnections = Config.atLeast("maxConnections", connections, 0);
@@ -401,6 +413,9 @@ public final class Balancer implements AutoCloseable {
         /**
          * Client connections held at once from one TCP peer IP address; beyond it new ones are closed at
          * accept and counted as rejected. Default 0: unlimited.
+         *
+         * @param connections zero or more; zero = unlimited
+         * @return this builder
          */
         public Builder maxConnectionsPerClient(int connections) {
             this.maxConnectionsPerClient = Config.atLeast("maxConnectionsPerClient", connections, 0);
@@ -411,6 +426,9 @@ public final class Balancer implements AutoCloseable {
          * Adds an allowed range of peers (CIDR, IPv4 or IPv6, or one address). With any given, a TCP
          * peer must match one of them (and no {@link #deny} range), else it is closed at accept, before
          * any byte is read, and counted as rejected. Default: every peer allowed.
+         *
+         * @param cidr a range such as {@code 10.0.0.0/8} or {@code fd00::/8}; host bits after the prefix must be zero
+         * @return this builder
          */
         public Builder allow(String cidr) {
             allow.add(Cidr.parse("allow", cidr));
@@ -420,6 +438,9 @@ public final class Balancer implements AutoCloseable {
         /**
          * Adds a denied range of peers (CIDR, IPv4 or IPv6, or one address): a matching TCP peer is
          * closed at accept, before any byte is read, and counted as rejected. Deny wins over allow.
+         *
+         * @param cidr a range such as {@code 192.0.2.0/24}; host bits after the prefix must be zero
+         * @return this builder
          */
         public Builder deny(String cidr) {
             deny.add(Cidr.parse("deny", cidr));
