@@ -39,19 +39,22 @@ final class Options {
             "  --connect-attempts N           backends tried per client connection (default 3)",
             "  --threads N                    event-loop threads (default: number of processors)",
             "  --drain-timeout D              on SIGTERM/SIGINT, let connections finish this long (default 30s)",
+            "  --metrics HOST:PORT            serve GET /metrics (Prometheus text) and GET /stats (JSON)",
+            "  --access-log                   one line per closed connection on standard output: time, client,",
+            "                                 backend, duration, bytes to backend, bytes to client, reason",
             "  --help, --version              print and exit",
             "",
             "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
             "Not supported yet: --backends-file, --backends-dns, --backends-srv, --dns-server,",
-            "  --max-connections, --proxy-protocol, --metrics, --accept-proxy-protocol, --accept-proxy-from,",
-            "  --max-connections-per-client, --allow, --deny, --access-log, --front-health*,",
+            "  --max-connections, --proxy-protocol, --accept-proxy-protocol, --accept-proxy-from,",
+            "  --max-connections-per-client, --allow, --deny, --front-health*,",
             "  policies weighted-round-robin, least-connections, power-of-two; probes http:/PATH, websocket:/PATH.",
             "") + "\n";
 
     /** Options of the contract that later work brings; refused with exit 2 until then. */
     private static final Set<String> LATER = Set.of("--backends-file", "--backends-dns", "--backends-srv",
-            "--dns-server", "--max-connections", "--proxy-protocol", "--metrics", "--accept-proxy-protocol",
-            "--accept-proxy-from", "--max-connections-per-client", "--allow", "--deny", "--access-log",
+            "--dns-server", "--max-connections", "--proxy-protocol", "--accept-proxy-protocol",
+            "--accept-proxy-from", "--max-connections-per-client", "--allow", "--deny",
             "--front-health", "--front-health-mode", "--front-health-min-backends", "--front-health-grace");
     private static final Set<String> LATER_POLICIES = Set.of("weighted-round-robin", "least-connections",
             "power-of-two");
@@ -73,6 +76,8 @@ final class Options {
     private Integer connectAttempts;
     private Integer threads;
     private Duration drainTimeout;
+    private InetSocketAddress metrics;
+    private boolean accessLog;
     private boolean help;
     private boolean version;
 
@@ -82,6 +87,10 @@ final class Options {
 
     boolean version() {
         return version;
+    }
+
+    boolean accessLog() {
+        return accessLog;
     }
 
     static Options parse(String... args) {
@@ -133,6 +142,7 @@ final class Options {
             case "--help": help = true; break;
             case "--version": version = true; break;
             case "--tcp-reset-on-idle": resetOnIdle = true; break;
+            case "--access-log": accessLog = true; break;
             default: throw new IllegalArgumentException(name + ": not supported yet");
         }
     }
@@ -181,6 +191,9 @@ final class Options {
             case "--drain-timeout":
                 drainTimeout = duration(name, value, true);
                 break;
+            case "--metrics":
+                metrics = wrap(name, () -> Config.parseAddress(name, value));
+                break;
             default:
                 throw new IllegalArgumentException(name + ": unknown option (see --help)");
         }
@@ -224,6 +237,9 @@ final class Options {
         }
         if (drainTimeout != null) {
             b.drainTimeout(drainTimeout);
+        }
+        if (metrics != null) {
+            b.metricsAddress(metrics);
         }
         return b;
     }
