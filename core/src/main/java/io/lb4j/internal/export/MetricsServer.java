@@ -7,6 +7,7 @@ import io.lb4j.internal.loop.Handler;
 import io.lb4j.internal.loop.Timer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -56,8 +57,11 @@ public final class MetricsServer implements Handler {
                                      Supplier<CompletableFuture<BalancerStats>> stats, Faults faults) {
         ServerSocketChannel channel = null;
         try {
+            InetSocketAddress address = requested.isUnresolved()
+                    ? new InetSocketAddress(InetAddress.getByName(requested.getHostString()), requested.getPort())
+                    : requested;
             channel = ServerSocketChannel.open();
-            channel.bind(requested, 64);
+            channel.bind(address, 64);
             channel.configureBlocking(false);
             return new MetricsServer(loop, channel, (InetSocketAddress) channel.getLocalAddress(), stats, faults);
         } catch (IOException e) {
