@@ -514,12 +514,18 @@ public final class Engine implements Relay.Events {
         }
         List<BackendState> members = pool != null ? pool.members() : List.of();
         int count = running == null ? 0 : running.length;
+        boolean onLoop = false;
+        for (int i = 0; i < count; i++) {
+            onLoop |= running[i].inLoop();
+        }
         Gather gather = new Gather(fronts, members, count);
         for (int i = 0; i < count; i++) {
             EventLoop loop = running[i];
             int id = i;
-            if (!loopsRunning || loop.terminated().isDone()) {
-                gather.put(id, gather.read(id)); // not running: its writes are done (or never began)
+            if (!loopsRunning || loop.terminated().isDone() || onLoop) {
+                // not running: its writes are done (or never began); or called from a loop (a listener):
+                // read directly rather than stall this loop waiting on itself or on another loop
+                gather.put(id, gather.read(id));
                 gather.done[i] = CompletableFuture.completedFuture(null);
                 continue;
             }
