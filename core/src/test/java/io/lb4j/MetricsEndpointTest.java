@@ -25,6 +25,8 @@ import javax.management.ObjectName;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
+import io.lb4j.testing.Await;
+import io.lb4j.testing.EchoServer;
 import org.junit.jupiter.api.Test;
 
 class MetricsEndpointTest {
@@ -65,10 +67,10 @@ class MetricsEndpointTest {
         return request(address, "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nUser-Agent: test\r\n\r\n");
     }
 
-    private static Balancer.Builder balancer(EchoBackend... backends) {
+    private static Balancer.Builder balancer(EchoServer... backends) {
         Balancer.Builder b = Balancer.builder().listen("127.0.0.1:0").metricsAddress("127.0.0.1:0")
                 .policy(BalancingPolicy.roundRobin()).eventLoops(2);
-        for (EchoBackend e : backends) {
+        for (EchoServer e : backends) {
             b.backend(e.hostPort());
         }
         return b;
@@ -76,13 +78,13 @@ class MetricsEndpointTest {
 
     @Test
     void shouldServeEverySeriesAtZeroFromStart() throws Exception {
-        try (EchoBackend a = new EchoBackend(); EchoBackend b = new EchoBackend(); Balancer lb = balancer(a, b).build()) {
+        try (EchoServer a = EchoServer.start(); EchoServer b = EchoServer.start(); Balancer lb = balancer(a, b).build()) {
             lb.start();
             Response r = get(lb.metricsAddress(), "/metrics");
             assertEquals(200, r.status());
             assertEquals("text/plain; version=0.0.4; charset=utf-8", r.headers().get("Content-Type"));
             PrometheusParser.Exposition e = PrometheusParser.parse(r.body());
-            for (EchoBackend backend : List.of(a, b)) {
+            for (EchoServer backend : List.of(a, b)) {
                 String label = "{backend=\"" + backend.hostPort() + "\"}";
                 assertEquals(1.0, e.value("lb4j_backend_up" + label));
                 assertEquals(0.0, e.value("lb4j_backend_active_connections" + label));
@@ -107,7 +109,7 @@ class MetricsEndpointTest {
 
     @Test
     void shouldAgreeWithTrafficActuallySent() throws Exception {
-        try (EchoBackend a = new EchoBackend(); EchoBackend b = new EchoBackend(); Balancer lb = balancer(a, b).build()) {
+        try (EchoServer a = EchoServer.start(); EchoServer b = EchoServer.start(); Balancer lb = balancer(a, b).build()) {
             lb.start();
             InetSocketAddress front = lb.addresses().get(0);
             int clients = 10;
@@ -140,7 +142,7 @@ class MetricsEndpointTest {
                 t.join(20_000);
             }
             assertEquals(List.of(), failures);
-            Conditions.await("connections closed", WAIT, () -> lb.stats().activeConnections() == 0);
+            Await.until("connections closed", () -> lb.stats().activeConnections() == 0, WAIT);
             PrometheusParser.Exposition e = PrometheusParser.parse(get(lb.metricsAddress(), "/metrics").body());
             assertEquals(clients, e.value("lb4j_connections_total"));
             assertEquals(0.0, e.value("lb4j_active_connections"));
@@ -148,7 +150,7 @@ class MetricsEndpointTest {
             double toClient = 0;
             double connections = 0;
             int i = 0;
-            for (EchoBackend backend : List.of(a, b)) {
+            for (EchoServer backend : List.of(a, b)) {
                 toBackend += e.value("lb4j_backend_bytes_total{backend=\"" + backend.hostPort()
                         + "\",direction=\"to_backend\"}");
                 toClient += e.value("lb4j_backend_bytes_total{backend=\"" + backend.hostPort()
@@ -190,7 +192,7 @@ class MetricsEndpointTest {
 
     @Test
     void shouldAnswerUnknownPathsWrongMethodsAndOversizedHeads() throws Exception {
-        try (EchoBackend a = new EchoBackend(); Balancer lb = balancer(a).build()) {
+        try (EchoServer a = EchoServer.start(); Balancer lb = balancer(a).build()) {
             lb.start();
             InetSocketAddress m = lb.metricsAddress();
             assertEquals(404, get(m, "/nope").status());
@@ -205,7 +207,7 @@ class MetricsEndpointTest {
 
     @Test
     void shouldFailStartWhenMetricsAddressIsInUse() throws Exception {
-        try (EchoBackend a = new EchoBackend(); Balancer first = balancer(a).build()) {
+        try (EchoServer a = EchoServer.start(); Balancer first = balancer(a).build()) {
             first.start();
             InetSocketAddress taken = first.metricsAddress();
             Balancer second = Balancer.builder().listen("127.0.0.1:0").backend(a.hostPort())
@@ -221,7 +223,7 @@ class MetricsEndpointTest {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         ObjectName balancerName;
         ObjectName backendName;
-        try (EchoBackend a = new EchoBackend(); Balancer lb = balancer(a).build()) {
+        try (EchoServer a = EchoServer.start(); Balancer lb = balancer(a).build()) {
             lb.start();
             InetSocketAddress front = lb.addresses().get(0);
             balancerName = new ObjectName("io.lb4j:type=Balancer,name=\"127.0.0.1:" + front.getPort() + "\"");
@@ -233,7 +235,7 @@ class MetricsEndpointTest {
                 s.shutdownOutput();
                 assertEquals(3, s.getInputStream().readAllBytes().length);
             }
-            Conditions.await("closed", WAIT, () -> lb.stats().activeConnections() == 0);
+            Await.until("closed", () -> lb.stats().activeConnections() == 0, WAIT);
             assertEquals(1L, server.getAttribute(balancerName, "TotalConnections"));
             assertEquals(0L, server.getAttribute(balancerName, "ActiveConnections"));
             assertEquals(1, server.getAttribute(balancerName, "UpBackends"));
@@ -250,7 +252,7 @@ class MetricsEndpointTest {
     @Test
     void shouldRegisterNoMBeansWhenJmxIsOff() throws Exception {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
-        try (EchoBackend a = new EchoBackend(); Balancer lb = balancer(a).jmx(false).build()) {
+        try (EchoServer a = EchoServer.start(); Balancer lb = balancer(a).jmx(false).build()) {
             lb.start();
             int port = lb.addresses().get(0).getPort();
             assertFalse(server.isRegistered(new ObjectName("io.lb4j:type=Balancer,name=\"127.0.0.1:" + port + "\"")));
@@ -260,7 +262,7 @@ class MetricsEndpointTest {
     @Test
     void shouldRecordFlightEventsWhileRecording() throws Exception {
         Path file = Files.createTempFile("lb4j", ".jfr");
-        try (EchoBackend a = new EchoBackend(); Balancer lb = balancer(a).jmx(false).build();
+        try (EchoServer a = EchoServer.start(); Balancer lb = balancer(a).jmx(false).build();
              Recording recording = new Recording()) {
             recording.enable("io.lb4j.ConnectionOpened");
             recording.enable("io.lb4j.ConnectionClosed");
@@ -275,7 +277,7 @@ class MetricsEndpointTest {
                 s.shutdownOutput();
                 assertEquals(1234, s.getInputStream().readAllBytes().length);
             }
-            Conditions.await("closed", WAIT, () -> lb.stats().activeConnections() == 0);
+            Await.until("closed", () -> lb.stats().activeConnections() == 0, WAIT);
             recording.stop();
             recording.dump(file);
             List<RecordedEvent> closed = new ArrayList<>();

@@ -26,6 +26,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import io.lb4j.testing.Await;
+import io.lb4j.testing.EchoServer;
 import org.junit.jupiter.api.Test;
 
 class StatsAndEventsTest {
@@ -57,7 +59,7 @@ class StatsAndEventsTest {
     @Test
     void shouldCountEveryByteAndConnectionExactlyUnderConcurrentLoad() throws Exception {
         Recorder recorder = new Recorder();
-        try (EchoBackend a = new EchoBackend(); EchoBackend b = new EchoBackend();
+        try (EchoServer a = EchoServer.start(); EchoServer b = EchoServer.start();
              Balancer lb = Balancer.builder().listen("127.0.0.1:0").backend(a.hostPort()).backend(b.hostPort())
                      .policy(BalancingPolicy.roundRobin()).probe(null).eventLoops(2).listener(recorder).build()) {
             lb.start();
@@ -91,7 +93,7 @@ class StatsAndEventsTest {
                 sampler.join(10_000);
                 pool.shutdownNow();
             }
-            Conditions.await("closed events", WAIT, () -> recorder.closed.size() == CLIENTS);
+            Await.until("closed events", () -> recorder.closed.size() == CLIENTS, WAIT);
             assertEquals(List.of(), monotonicViolations);
 
             BalancerStats stats = lb.stats();
@@ -204,7 +206,7 @@ class StatsAndEventsTest {
             try (Socket client = new Socket(front.getAddress(), front.getPort())) {
                 client.setSoTimeout(10_000);
                 assertEquals(-1, client.getInputStream().read(), "closed without a backend");
-                Conditions.await("rejected event", WAIT, () -> recorder.rejected.size() == 1);
+                Await.until("rejected event", () -> recorder.rejected.size() == 1, WAIT);
                 ConnectionEvent e = recorder.rejected.peek();
                 assertEquals("all connect attempts failed", e.reason());
                 assertNull(e.backend());
@@ -225,7 +227,7 @@ class StatsAndEventsTest {
 
     @Test
     void shouldShowActiveConnectionsWhileOpen() throws Exception {
-        try (EchoBackend a = new EchoBackend();
+        try (EchoServer a = EchoServer.start();
              Balancer lb = Balancer.builder().listen("127.0.0.1:0").backend(a.hostPort()).probe(null)
                      .eventLoops(2).build()) {
             lb.start();
@@ -248,7 +250,7 @@ class StatsAndEventsTest {
                     s.close();
                 }
             }
-            Conditions.await("all closed", WAIT, () -> lb.stats().activeConnections() == 0);
+            Await.until("all closed", () -> lb.stats().activeConnections() == 0, WAIT);
             assertEquals(5, lb.stats().totalConnections());
         }
     }

@@ -590,9 +590,6 @@ public final class Engine implements Relay.Events {
             for (EventLoop loop : loops) {
                 if (loop != null) {
                     loop.shutdown();
-                    if (!loopsRunning) {
-                        loop.start(); // never started (start failed early): runs once to close its selector
-                    }
                 }
             }
             for (EventLoop loop : loops) {

@@ -6,7 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lb4j.Backend;
 import io.lb4j.Balancer;
 import io.lb4j.ConnectionEvent;
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.InputStreamReader;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -17,6 +20,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -35,7 +39,7 @@ class AccessLogTest {
         ConnectionEvent rejected = new ConnectionEvent(Instant.parse("2025-01-31T12:00:01Z"),
                 new InetSocketAddress("::1", 4000), new InetSocketAddress("::1", 8080), null, Duration.ZERO, 0, 0,
                 "no usable backend");
-        assertEquals("2025-01-31T12:00:01Z [0:0:0:0:0:0:0:1]:4000 - 0ms 0 0 no usable backend",
+        assertEquals("2025-01-31T12:00:01Z [::1]:4000 - 0ms 0 0 no usable backend",
                 AccessLog.line(rejected));
     }
 
@@ -108,5 +112,58 @@ class AccessLogTest {
         IllegalArgumentException flag = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> Options.parse("--listen", "127.0.0.1:0", "--backend", "127.0.0.1:1", "--access-log=yes"));
         assertEquals("--access-log: takes no value", flag.getMessage());
+    }
+    @Test
+    void shouldPrintAccessLogLinesAfterTheReadyLineAndServeMetricsFromTheCli() throws Exception {
+        try (io.lb4j.testing.EchoServer echo = io.lb4j.testing.EchoServer.start()) {
+            int metricsPort;
+            try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                metricsPort = free.getLocalPort();
+            }
+            String javaBin = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+            String classPath = String.join(File.pathSeparator, System.getProperty("jdk.module.path", ""),
+                    System.getProperty("java.class.path", ""));
+            Process p = new ProcessBuilder(javaBin, "-cp", classPath, "io.lb4j.internal.cli.Main",
+                    "--listen", "127.0.0.1:0", "--backend", echo.hostPort(), "--threads", "1",
+                    "--metrics", "127.0.0.1:" + metricsPort, "--access-log", "--drain-timeout", "2s")
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            try {
+                BufferedReader out = new BufferedReader(
+                        new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                String ready = out.readLine();
+                Matcher r = Pattern.compile("lb4j listening on 127\\.0\\.0\\.1:(\\d+)").matcher(ready);
+                assertTrue(r.matches(), "ready line: " + ready);
+                int port = Integer.parseInt(r.group(1));
+                int clientPort;
+                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                    clientPort = s.getLocalPort();
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write(new byte[77]);
+                    s.shutdownOutput();
+                    assertEquals(77, s.getInputStream().readAllBytes().length);
+                }
+                String line = out.readLine();
+                Matcher m = LINE.matcher(line);
+                assertTrue(m.matches(), "access log line: " + line);
+                assertEquals("127.0.0.1:" + clientPort, m.group(3));
+                assertEquals(echo.hostPort(), m.group(4));
+                assertEquals("77", m.group(6));
+                assertEquals("77", m.group(7));
+                try (Socket s = new Socket(InetAddress.getLoopbackAddress(), metricsPort)) {
+                    s.setSoTimeout(10_000);
+                    s.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    String response = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                    assertTrue(response.startsWith("HTTP/1.1 200 OK\r\n"), response);
+                    assertTrue(response.contains("\nlb4j_connections_total 1\n"), response);
+                    assertTrue(response.contains("\nlb4j_backend_bytes_total{backend=\"" + echo.hostPort()
+                            + "\",direction=\"to_client\"} 77\n"), response);
+                }
+                p.destroy(); // SIGTERM
+                assertTrue(p.waitFor(20, TimeUnit.SECONDS), "exits after SIGTERM");
+                assertEquals(0, p.exitValue());
+            } finally {
+                p.destroyForcibly();
+            }
+        }
     }
 }
