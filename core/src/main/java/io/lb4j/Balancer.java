@@ -83,6 +83,7 @@ public final class Balancer implements AutoCloseable {
      * The address {@code GET /metrics} and {@code GET /stats} are served on, with the real port, or
      * {@code null} when {@link Builder#metricsAddress(InetSocketAddress)} was not set.
      *
+     * @return the bound metrics address, or {@code null}
      * @throws IllegalStateException before {@link #start()}
      */
     public InetSocketAddress metricsAddress() {
@@ -365,13 +366,22 @@ public final class Balancer implements AutoCloseable {
          * HTTP/1.1 on this address, from one of the balancer's own event loops; port 0 picks a free
          * port (see {@link Balancer#metricsAddress()}). Default: off. The address is bound by
          * {@link Balancer#start()}, which fails when it is in use.
+         *
+         * @param address where to serve; port 0 for any free port
+         * @return this builder
          */
         public Builder metricsAddress(InetSocketAddress address) {
             this.metricsAddress = Objects.requireNonNull(address, "metricsAddress");
             return this;
         }
 
-        /** {@link #metricsAddress(InetSocketAddress)} given as {@code HOST:PORT} or {@code [IPv6]:PORT}. */
+        /**
+         * {@link #metricsAddress(InetSocketAddress)} given as {@code HOST:PORT} or {@code [IPv6]:PORT}.
+         *
+         * @param hostPort where to serve
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code metricsAddress} when it does not parse
+         */
         public Builder metricsAddress(String hostPort) {
             return metricsAddress(Config.parseAddress("metricsAddress", hostPort));
         }
@@ -382,6 +392,9 @@ public final class Balancer implements AutoCloseable {
          * name="HOST:PORT"} per backend, where ADDRESS is the first frontend's bound {@code IP:PORT};
          * unregistered by {@link Balancer#close()}. Default: on (registration costs a few
          * milliseconds at start and nothing while running).
+         *
+         * @param enabled whether to register MBeans
+         * @return this builder
          */
         public Builder jmx(boolean enabled) {
             this.jmx = enabled;

@@ -63,7 +63,11 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
                                long totalConnections, long connectFailures, long bytesToBackend,
                                long bytesToClient, long lastProbeLatencyNanos) {
 
-        /** Whether it takes new connections: healthy and admin state up (Prometheus {@code lb4j_backend_up}). */
+        /**
+         * Whether it takes new connections: healthy and admin state up (Prometheus {@code lb4j_backend_up}).
+         *
+         * @return {@code true} when {@link #state()} is UP and the admin state is UP
+         */
         public boolean up() {
             return state == HealthState.UP && backend.adminState() == Backend.AdminState.UP;
         }
