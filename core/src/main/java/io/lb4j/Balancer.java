@@ -71,12 +71,25 @@ public final class Balancer implements AutoCloseable {
     }
 
     /**
-     * A snapshot of the counters; cheap enough to call every second.
+     * A snapshot of the counters: each event loop contributes its own share, read on that loop, so
+     * the figures include everything the loops had done when asked (see {@link BalancerStats}).
+     * Cheap enough to call every second; waits at most about a second for busy loops. Thread-safe.
      *
      * @return the counters now
      */
     public BalancerStats stats() {
         return engine.stats();
+    }
+
+    /**
+     * The address {@code GET /metrics} and {@code GET /stats} are served on, with the real port, or
+     * {@code null} when {@link Builder#metricsAddress(InetSocketAddress)} was not set.
+     *
+     * @return the bound metrics address, or {@code null}
+     * @throws IllegalStateException before {@link #start()}
+     */
+    public InetSocketAddress metricsAddress() {
+        return engine.metricsAddress();
     }
 
     /**
@@ -126,6 +139,8 @@ public final class Balancer implements AutoCloseable {
         private int maxConnectionsPerClient;
         private final List<Cidr> allow = new ArrayList<>();
         private final List<Cidr> deny = new ArrayList<>();
+        private InetSocketAddress metricsAddress;
+        private boolean jmx = true;
 
         private Builder() {
         }
@@ -448,6 +463,46 @@ public final class Balancer implements AutoCloseable {
         }
 
         /**
+         * Serves {@code GET /metrics} (Prometheus text format 0.0.4) and {@code GET /stats} (JSON) over
+         * HTTP/1.1 on this address, from one of the balancer's own event loops; port 0 picks a free
+         * port (see {@link Balancer#metricsAddress()}). Default: off. The address is bound by
+         * {@link Balancer#start()}, which fails when it is in use.
+         *
+         * @param address where to serve; port 0 for any free port
+         * @return this builder
+         */
+        public Builder metricsAddress(InetSocketAddress address) {
+            this.metricsAddress = Objects.requireNonNull(address, "metricsAddress");
+            return this;
+        }
+
+        /**
+         * {@link #metricsAddress(InetSocketAddress)} given as {@code HOST:PORT} or {@code [IPv6]:PORT}.
+         *
+         * @param hostPort where to serve
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code metricsAddress} when it does not parse
+         */
+        public Builder metricsAddress(String hostPort) {
+            return metricsAddress(Config.parseAddress("metricsAddress", hostPort));
+        }
+
+        /**
+         * Whether {@link Balancer#start()} registers JMX MBeans on the platform MBean server: {@code
+         * io.lb4j:type=Balancer,name="ADDRESS"} and {@code io.lb4j:type=Backend,balancer="ADDRESS",
+         * name="HOST:PORT"} per backend, where ADDRESS is the first frontend's bound {@code IP:PORT};
+         * unregistered by {@link Balancer#close()}. Default: on (registration costs a few
+         * milliseconds at start and nothing while running).
+         *
+         * @param enabled whether to register MBeans
+         * @return this builder
+         */
+        public Builder jmx(boolean enabled) {
+            this.jmx = enabled;
+            return this;
+        }
+
+        /**
          * Checks the rules across settings and returns an unstarted balancer.
          *
          * @return a balancer, not yet started
@@ -474,7 +529,7 @@ public final class Balancer implements AutoCloseable {
             return new Balancer(new Config(List.copyOf(listen), source, policy, probe,
                     probeInterval.toNanos(), probeTimeout.toNanos(), unhealthyThreshold, healthyThreshold,
                     probePort, idleTimeout.toNanos(), resetOnIdle, connectTimeout.toNanos(), connectAttempts,
-                    eventLoops, drainTimeout.toNanos(), listener, edge));
+                    eventLoops, drainTimeout.toNanos(), listener, edge, metricsAddress, jmx));
         }
     }
 }

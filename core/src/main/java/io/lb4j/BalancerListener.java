@@ -21,4 +21,34 @@ public interface BalancerListener {
      */
     default void backendStateChanged(Backend backend, HealthState from, HealthState to, String reason) {
     }
+
+    /**
+     * A client connection reached a backend and now relays bytes. Called on the connection's event
+     * loop. {@link ConnectionEvent#reason()} is {@code null}; the duration is the time from accept to
+     * connected. Not overriding this method costs nothing per connection.
+     *
+     * @param event the connection
+     */
+    default void connectionOpened(ConnectionEvent event) {
+    }
+
+    /**
+     * A connection that had been {@linkplain #connectionOpened opened} ended, with its duration, the
+     * bytes relayed each way and why it closed. Called once per opened connection, on its event loop.
+     * Not overriding this method costs nothing per connection.
+     *
+     * @param event the connection
+     */
+    default void connectionClosed(ConnectionEvent event) {
+    }
+
+    /**
+     * A client connection was closed without ever reaching a backend (no usable backend, every
+     * connect attempt failed, a limit, an access rule), with the reason. Every accepted connection
+     * ends in exactly one of {@link #connectionClosed} or this method. Called on its event loop.
+     *
+     * @param event the connection; {@link ConnectionEvent#backend()} is {@code null}
+     */
+    default void connectionRejected(ConnectionEvent event) {
+    }
 }

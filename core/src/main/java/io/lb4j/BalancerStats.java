@@ -1,29 +1,49 @@
 package io.lb4j;
 
+import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
  * An immutable snapshot of the balancer's counters, taken by {@link Balancer#stats()}.
  * Counters only grow, from 0 at start; "active" figures are gauges.
  *
+ * <p>Exactness: each event loop's share of the counters is read on that loop, so a snapshot
+ * includes every byte and connection the loops had handled when it was taken; nothing is sampled or
+ * estimated. A figure may only lag by what the loops did while the snapshot was being assembled.
+ *
  * @param activeConnections client connections open now
  * @param totalConnections client connections accepted since start
- * @param rejectedConnections client connections closed at accept (no usable backend, limits)
+ * @param rejectedConnections client connections closed before relaying (no usable backend, limits)
+ * @param listeners one entry per frontend address, in the order given to the builder
  * @param backends one entry per configured backend, in the registry's order
  */
 public record BalancerStats(long activeConnections, long totalConnections, long rejectedConnections,
-                            List<BackendStats> backends) {
+                            List<ListenerStats> listeners, List<BackendStats> backends) {
 
     /**
-     * Copies the list.
+     * Copies the lists.
      *
      * @param activeConnections client connections open now
      * @param totalConnections client connections accepted since start
-     * @param rejectedConnections client connections closed at accept
+     * @param rejectedConnections client connections closed before relaying
+     * @param listeners one entry per frontend address, copied
      * @param backends one entry per configured backend, copied
      */
     public BalancerStats {
+        listeners = List.copyOf(listeners);
         backends = List.copyOf(backends);
+    }
+
+    /**
+     * The counters of one frontend address.
+     *
+     * @param address the bound address (the real port when port 0 was asked for)
+     * @param activeConnections its client connections open now
+     * @param totalConnections client connections it accepted since start
+     * @param rejectedConnections of those, the ones closed before relaying
+     */
+    public record ListenerStats(InetSocketAddress address, long activeConnections, long totalConnections,
+                                long rejectedConnections) {
     }
 
     /**
@@ -42,5 +62,14 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
     public record BackendStats(Backend backend, HealthState state, String reason, long activeConnections,
                                long totalConnections, long connectFailures, long bytesToBackend,
                                long bytesToClient, long lastProbeLatencyNanos) {
+
+        /**
+         * Whether it takes new connections: healthy and admin state up (Prometheus {@code lb4j_backend_up}).
+         *
+         * @return {@code true} when {@link #state()} is UP and the admin state is UP
+         */
+        public boolean up() {
+            return state == HealthState.UP && backend.adminState() == Backend.AdminState.UP;
+        }
     }
 }

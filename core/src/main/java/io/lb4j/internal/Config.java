@@ -12,12 +12,15 @@ import java.util.Objects;
 /**
  * The balancer's settings after {@code build()}: immutable, durations in nanoseconds. Also holds the
  * argument checks shared by the builder and the CLI, so both word their errors alike.
+ *
+ * <p>{@code metricsAddress}: where {@code /metrics} and {@code /stats} are served, {@code null} = off;
+ * {@code jmx}: whether MBeans are registered.
  */
 public record Config(List<InetSocketAddress> listen, BackendRegistry registry, BalancingPolicy policy,
                      HealthProbe probe, long probeIntervalNs, long probeTimeoutNs, int unhealthyThreshold,
                      int healthyThreshold, int probePort, long idleTimeoutNs, boolean resetOnIdle,
                      long connectTimeoutNs, int connectAttempts, int eventLoops, long drainTimeoutNs,
-                     BalancerListener listener, Edge edge) {
+                     BalancerListener listener, Edge edge, InetSocketAddress metricsAddress, boolean jmx) {
 
     /** Rejects null, zero and negative durations. */
     public static Duration positive(String setting, Duration value) {

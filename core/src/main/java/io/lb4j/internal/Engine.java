@@ -1,10 +1,16 @@
 package io.lb4j.internal;
 
 import io.lb4j.Backend;
+import io.lb4j.BalancerListener;
 import io.lb4j.BalancerStats;
+import io.lb4j.ConnectionEvent;
 import io.lb4j.HealthState;
+import io.lb4j.internal.export.FlightEvents;
+import io.lb4j.internal.export.MBeans;
+import io.lb4j.internal.export.MetricsServer;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.pool.BackendState;
+import io.lb4j.internal.pool.Counters;
 import io.lb4j.internal.pool.Pool;
 import io.lb4j.internal.probe.HealthChecker;
 import io.lb4j.internal.relay.Acceptor;
@@ -20,6 +26,8 @@ import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
 import java.nio.channels.ServerSocketChannel;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -57,10 +65,32 @@ public final class Engine implements Relay.Events {
     private HealthChecker checker;
     private ExecutorService control;
     private ThreadPoolExecutor blocking;
+    // operations: events, metrics endpoint, JMX, Flight Recorder
+    private static final long STATS_WAIT_MS = 1_000;
+    private final boolean wantsOpened;
+    private final boolean wantsClosed;
+    private final boolean wantsRejected;
+    private final FlightEvents flight = FlightEvents.create();
+    private volatile boolean loopsRunning;
+    private MetricsServer metrics;
+    private MBeans mbeans;
 
     /** An engine for {@code config}; nothing runs until {@link #start()}. */
     public Engine(Config config) {
         this.config = config;
+        this.wantsOpened = overrides(config.listener(), "connectionOpened");
+        this.wantsClosed = overrides(config.listener(), "connectionClosed");
+        this.wantsRejected = overrides(config.listener(), "connectionRejected");
+    }
+
+    /** Whether {@code listener} overrides a connection event method (else no event is made for it). */
+    private static boolean overrides(BalancerListener listener, String method) {
+        try {
+            return listener.getClass().getMethod(method, ConnectionEvent.class).getDeclaringClass()
+                    != BalancerListener.class;
+        } catch (NoSuchMethodException e) {
+            return true;
+        }
     }
 
     /** See {@link io.lb4j.Balancer#start()}. */
@@ -109,9 +139,13 @@ public final class Engine implements Relay.Events {
         for (InetSocketAddress requested : config.listen()) {
             bind(relay, requested);
         }
+        if (config.metricsAddress() != null) {
+            metrics = MetricsServer.bind(config.metricsAddress(), loops[0], this::statsAsync, faults);
+        }
         for (EventLoop loop : loops) {
             loop.start();
         }
+        loopsRunning = true;
         config.registry().start(this::snapshot);
         awaitFirstSnapshot();
         for (BackendState member : pool.members()) {
@@ -121,7 +155,24 @@ public final class Engine implements Relay.Events {
             }
         }
         awaitFirstProbes();
+        if (config.jmx()) {
+            mbeans = new MBeans(format(frontends.get(0).address()), this::stats, faults);
+            mbeans.registerBalancer();
+            for (BackendState member : pool.members()) {
+                mbeans.backendAdded(member.backend().name());
+            }
+        }
         List<CompletableFuture<Void>> registered = new ArrayList<>();
+        if (metrics != null) {
+            MetricsServer server = metrics;
+            registered.add(onLoop(server.loop(), () -> {
+                try {
+                    server.register();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }));
+        }
         for (Acceptor acceptor : acceptors) {
             registered.add(onLoop(acceptor.loop(), () -> {
                 try {
@@ -213,9 +264,15 @@ public final class Engine implements Relay.Events {
                     if (checker != null && added.address() != null) {
                         checker.add(added);
                     }
+                    if (mbeans != null) {
+                        mbeans.backendAdded(added.backend().name());
+                    }
                 }
                 for (BackendState removed : change.removed()) {
                     LOG.log(Level.DEBUG, () -> "backend " + removed.backend().name() + " left");
+                    if (mbeans != null) {
+                        mbeans.backendRemoved(removed.backend().name());
+                    }
                 }
             } catch (RuntimeException e) {
                 faults.record("registry snapshot", e);
@@ -256,6 +313,9 @@ public final class Engine implements Relay.Events {
                     () -> "backend " + state.backend().name() + " is " + to.name().toLowerCase() + " (" + reason + ")");
         }
         control.execute(pool::rebuild);
+        if (flight != null) {
+            flight.backendStateChanged(state.backend(), from.name(), to.name(), reason);
+        }
         try {
             config.listener().backendStateChanged(state.backend(), from, to, reason);
         } catch (RuntimeException e) {
@@ -266,17 +326,53 @@ public final class Engine implements Relay.Events {
     @Override
     public void accepted(ConnectionPair pair) {
         open.incrementAndGet();
+        pair.frontendListener().pairOpened(loopOf(pair));
     }
 
     @Override
     public void opened(ConnectionPair pair) {
-        // counted per backend by the pair itself
+        // counted per backend by the pair itself; events only when someone listens
+        long connectNs = pair.loop().nowNs() - pair.openedNs();
+        if (flight != null) {
+            flight.connectionOpened(pair.client(), pair.backend().backend(), connectNs);
+        }
+        if (wantsOpened) {
+            ConnectionEvent event = new ConnectionEvent(Instant.now(), pair.client(), pair.frontend(),
+                    pair.backend().backend(), Duration.ofNanos(connectNs), pair.bytesToBackend(),
+                    pair.bytesToClient(), null);
+            try {
+                config.listener().connectionOpened(event);
+            } catch (RuntimeException e) {
+                faults.record("listener", e);
+            }
+        }
     }
 
     @Override
     public void closed(ConnectionPair pair, String why) {
-        if (pair.backend() == null) {
+        pair.frontendListener().pairClosed(loopOf(pair));
+        boolean rejected = pair.backend() == null;
+        if (rejected) {
             pair.frontendListener().rejected(loopOf(pair));
+        }
+        long durationNs = pair.loop().nowNs() - pair.openedNs();
+        if (flight != null) {
+            flight.connectionClosed(pair.client(), rejected ? null : pair.backend().backend(), durationNs,
+                    pair.bytesToBackend(), pair.bytesToClient(), why);
+        }
+        if (rejected ? wantsRejected : wantsClosed) {
+            ConnectionEvent event = new ConnectionEvent(Instant.now(), pair.client(), pair.frontend(),
+                    rejected ? null : pair.backend().backend(), Duration.ofNanos(durationNs),
+                    pair.bytesToBackend(), pair.bytesToClient(), why);
+            try {
+                if (rejected) {
+                    config.listener().connectionRejected(event);
+                } else {
+                    config.listener().connectionClosed(event);
+                }
+            } catch (RuntimeException e) {
+                faults.record("listener", e);
+            }
         }
         if (open.decrementAndGet() == 0 && draining) {
             drained.complete(null);
@@ -304,25 +400,147 @@ public final class Engine implements Relay.Events {
         return List.copyOf(result);
     }
 
-    /** See {@link io.lb4j.Balancer#stats()}. */
+    /** See {@link io.lb4j.Balancer#metricsAddress()}. */
+    public synchronized InetSocketAddress metricsAddress() {
+        if (phase == Phase.NEW || phase == Phase.STARTING) {
+            throw new IllegalStateException("metricsAddress: balancer not started (call start() first)");
+        }
+        return metrics == null ? null : metrics.address();
+    }
+
+    /**
+     * See {@link io.lb4j.Balancer#stats()}: waits up to {@link #STATS_WAIT_MS} for the loops, then
+     * reads the shares of loops that have not answered directly (racy, but never blocks for long).
+     */
     public BalancerStats stats() {
-        long accepted = 0;
-        long rejected = 0;
+        Gather gather = gather();
+        try {
+            CompletableFuture.allOf(gather.done).get(STATS_WAIT_MS, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // a loop busy or stopping: read its share from here
+        }
+        return gather.build(true);
+    }
+
+    /**
+     * The same snapshot without blocking: completes once every loop has contributed its share (for
+     * callers on an event loop, such as the metrics endpoint).
+     */
+    public CompletableFuture<BalancerStats> statsAsync() {
+        Gather gather = gather();
+        return CompletableFuture.allOf(gather.done).thenApply(v -> gather.build(false));
+    }
+
+    /**
+     * One snapshot in progress: each loop copies its own counter slots into {@code shares[loop]} on its
+     * thread, which gives the copy a happens-before edge with every write the loop made until then.
+     * Layout of a share: per frontend (accepted, rejected, open), then per backend (connections,
+     * connect failures, bytes to backend, bytes to client).
+     */
+    private final class Gather {
+        final List<Frontend> fronts;
+        final List<BackendState> members;
+        final long[][] shares;
+        final CompletableFuture<?>[] done;
+
+        Gather(List<Frontend> fronts, List<BackendState> members, int loopCount) {
+            this.fronts = fronts;
+            this.members = members;
+            this.shares = new long[loopCount][];
+            this.done = new CompletableFuture<?>[loopCount];
+        }
+
+        long[] read(int loop) {
+            long[] share = new long[fronts.size() * 3 + members.size() * 4];
+            int i = 0;
+            for (Frontend f : fronts) {
+                share[i++] = f.acceptedOn(loop);
+                share[i++] = f.rejectedOn(loop);
+                share[i++] = f.openOn(loop);
+            }
+            for (BackendState b : members) {
+                Counters c = b.counters(loop);
+                share[i++] = c.connections;
+                share[i++] = c.connectFailures;
+                share[i++] = c.bytesToBackend;
+                share[i++] = c.bytesToClient;
+            }
+            return share;
+        }
+
+        synchronized void put(int loop, long[] share) {
+            shares[loop] = share;
+        }
+
+        synchronized BalancerStats build(boolean fillMissing) {
+            long[] sum = new long[fronts.size() * 3 + members.size() * 4];
+            for (int loop = 0; loop < shares.length; loop++) {
+                long[] share = shares[loop];
+                if (share == null && fillMissing) {
+                    share = read(loop);
+                }
+                if (share != null) {
+                    for (int i = 0; i < sum.length; i++) {
+                        sum[i] += share[i];
+                    }
+                }
+            }
+            List<BalancerStats.ListenerStats> listeners = new ArrayList<>();
+            long accepted = 0;
+            long rejected = 0;
+            long active = 0;
+            int i = 0;
+            for (Frontend f : fronts) {
+                listeners.add(new BalancerStats.ListenerStats(f.address(), sum[i + 2], sum[i], sum[i + 1]));
+                accepted += sum[i];
+                rejected += sum[i + 1];
+                active += sum[i + 2];
+                i += 3;
+            }
+            List<BalancerStats.BackendStats> backends = new ArrayList<>();
+            for (BackendState b : members) {
+                backends.add(new BalancerStats.BackendStats(b.backend(), b.health(), b.reason(),
+                        b.activeConnections(), sum[i], sum[i + 1], sum[i + 2], sum[i + 3], b.lastProbeLatencyNs()));
+                i += 4;
+            }
+            return new BalancerStats(active, accepted, rejected, listeners, backends);
+        }
+    }
+
+    private Gather gather() {
+        List<Frontend> fronts;
+        EventLoop[] running;
         synchronized (this) {
-            for (Frontend f : frontends) {
-                accepted += f.accepted();
-                rejected += f.rejected();
-            }
+            fronts = List.copyOf(frontends);
+            running = loops;
         }
-        List<BalancerStats.BackendStats> backends = new ArrayList<>();
-        if (pool != null) {
-            for (BackendState s : pool.members()) {
-                backends.add(new BalancerStats.BackendStats(s.backend(), s.health(), s.reason(),
-                        s.activeConnections(), s.sum(c -> c.connections), s.sum(c -> c.connectFailures),
-                        s.sum(c -> c.bytesToBackend), s.sum(c -> c.bytesToClient), s.lastProbeLatencyNs()));
-            }
+        List<BackendState> members = pool != null ? pool.members() : List.of();
+        int count = running == null ? 0 : running.length;
+        boolean onLoop = false;
+        for (int i = 0; i < count; i++) {
+            onLoop |= running[i].inLoop();
         }
-        return new BalancerStats(open.get(), accepted, rejected, backends);
+        Gather gather = new Gather(fronts, members, count);
+        for (int i = 0; i < count; i++) {
+            EventLoop loop = running[i];
+            int id = i;
+            if (!loopsRunning || loop.terminated().isDone() || onLoop) {
+                // not running: its writes are done (or never began); or called from a loop (a listener):
+                // read directly rather than stall this loop waiting on itself or on another loop
+                gather.put(id, gather.read(id));
+                gather.done[i] = CompletableFuture.completedFuture(null);
+                continue;
+            }
+            CompletableFuture<Void> share = new CompletableFuture<>();
+            gather.done[i] = share;
+            loop.execute(() -> {
+                gather.put(id, gather.read(id));
+                share.complete(null);
+            });
+        }
+        return gather;
     }
 
     /** Faults caught and survived since start, for tests and diagnostics. */
@@ -347,6 +565,9 @@ public final class Engine implements Relay.Events {
         for (Acceptor acceptor : acceptors) {
             stopped.add(onLoop(acceptor.loop(), acceptor::stop));
         }
+        if (metrics != null) {
+            stopped.add(onLoop(metrics.loop(), metrics::stop));
+        }
         joinQuietly(CompletableFuture.allOf(stopped.toArray(new CompletableFuture<?>[0])), 5_000);
         if (open.get() == 0) {
             drained.complete(null);
@@ -363,6 +584,12 @@ public final class Engine implements Relay.Events {
 
     private void stopEverything() {
         draining = true;
+        if (mbeans != null) {
+            mbeans.unregisterAll();
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
         if (loops != null) {
             for (EventLoop loop : loops) {
                 if (loop != null) {

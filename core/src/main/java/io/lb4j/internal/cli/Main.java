@@ -51,8 +51,13 @@ public final class Main {
             return 0;
         }
         Balancer balancer;
+        AccessLog accessLog = options.accessLog() ? new AccessLog(out) : null;
         try {
-            balancer = options.toBuilder().build();
+            Balancer.Builder builder = options.toBuilder();
+            if (accessLog != null) {
+                builder.listener(accessLog);
+            }
+            balancer = builder.build();
         } catch (IllegalArgumentException e) {
             err.println("lb4j: " + e.getMessage());
             return 2;
@@ -80,6 +85,9 @@ public final class Main {
         }
         out.println(ready);
         out.flush();
+        if (accessLog != null) {
+            accessLog.start(); // after the ready line, which comes first on standard output
+        }
         if (!handled) {
             Runtime.getRuntime().addShutdownHook(new Thread(balancer::close, "lb4j-shutdown"));
         }
@@ -89,6 +97,9 @@ public final class Main {
             Thread.currentThread().interrupt();
         }
         balancer.close();
+        if (accessLog != null) {
+            accessLog.close();
+        }
         return 0;
     }
 

@@ -52,17 +52,20 @@ final class Options {
             "  --accept-proxy-protocol        expect a PROXY protocol v1 or v2 header from each client",
             "                                 (lb4j behind another balancer); none valid within 3s: closed",
             "  --accept-proxy-from CIDR       repeatable: only these peers may send a PROXY header",
+            "  --metrics HOST:PORT            serve GET /metrics (Prometheus text) and GET /stats (JSON)",
+            "  --access-log                   one line per closed connection on standard output: time, client,",
+            "                                 backend, duration, bytes to backend, bytes to client, reason",
             "  --help, --version              print and exit",
             "",
             "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
             "Not supported yet: --backends-file, --backends-dns, --backends-srv, --dns-server,",
-            "  --metrics, --access-log, --front-health*,",
+            "  --front-health*,",
             "  policies weighted-round-robin, least-connections, power-of-two; probes http:/PATH, websocket:/PATH.",
             "") + "\n";
 
     /** Options of the contract that later work brings; refused with exit 2 until then. */
     private static final Set<String> LATER = Set.of("--backends-file", "--backends-dns", "--backends-srv",
-            "--dns-server", "--metrics", "--access-log",
+            "--dns-server",
             "--front-health", "--front-health-mode", "--front-health-min-backends", "--front-health-grace");
     private static final Set<String> LATER_POLICIES = Set.of("weighted-round-robin", "least-connections",
             "power-of-two");
@@ -84,6 +87,8 @@ final class Options {
     private Integer connectAttempts;
     private Integer threads;
     private Duration drainTimeout;
+    private InetSocketAddress metrics;
+    private boolean accessLog;
     private boolean help;
     private boolean version;
     private ProxyProtocol proxyProtocol;
@@ -100,6 +105,10 @@ final class Options {
 
     boolean version() {
         return version;
+    }
+
+    boolean accessLog() {
+        return accessLog;
     }
 
     static Options parse(String... args) {
@@ -155,6 +164,7 @@ final class Options {
             case "--version": version = true; break;
             case "--tcp-reset-on-idle": resetOnIdle = true; break;
             case "--accept-proxy-protocol": acceptProxyProtocol = true; break;
+            case "--access-log": accessLog = true; break;
             default: throw new IllegalArgumentException(name + ": not supported yet");
         }
     }
@@ -230,6 +240,9 @@ final class Options {
                     throw new IllegalArgumentException(name + ": '" + value + "' (expected: v1 or v2)");
                 }
                 break;
+            case "--metrics":
+                metrics = wrap(name, () -> Config.parseAddress(name, value));
+                break;
             default:
                 throw new IllegalArgumentException(name + ": unknown option (see --help)");
         }
@@ -285,6 +298,9 @@ final class Options {
         }
         allow.forEach(b::allow);
         deny.forEach(b::deny);
+        if (metrics != null) {
+            b.metricsAddress(metrics);
+        }
         return b;
     }
 

@@ -13,6 +13,7 @@ public final class Frontend {
     private final long[] accepted;
     private final long[] rejected;
     private final Acceptor[] acceptors;
+    private final long[] open;
 
     /**
      * @param address the bound address (real port)
@@ -25,6 +26,7 @@ public final class Frontend {
         this.accepted = new long[loops];
         this.rejected = new long[loops];
         this.acceptors = new Acceptor[loops];
+        this.open = new long[loops];
     }
 
     void acceptor(int loop, Acceptor acceptor) {
@@ -59,6 +61,31 @@ public final class Frontend {
     /** Counts a client closed before relaying (no backend, limits). */
     public void rejected(int loop) {
         rejected[loop]++;
+    }
+
+    /** A pair of this frontend started on {@code loop}; on that loop. */
+    public void pairOpened(int loop) {
+        open[loop]++;
+    }
+
+    /** A pair of this frontend ended on {@code loop}; on that loop. */
+    public void pairClosed(int loop) {
+        open[loop]--;
+    }
+
+    /** Clients accepted on {@code loop}; exact when read on that loop. */
+    public long acceptedOn(int loop) {
+        return accepted[loop];
+    }
+
+    /** Clients rejected on {@code loop}; exact when read on that loop. */
+    public long rejectedOn(int loop) {
+        return rejected[loop];
+    }
+
+    /** Pairs open on {@code loop}; exact when read on that loop. */
+    public long openOn(int loop) {
+        return open[loop];
     }
 
     /** Clients accepted since start. */

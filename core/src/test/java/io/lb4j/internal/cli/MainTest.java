@@ -84,9 +84,9 @@ class MainTest {
 
     @Test
     void shouldRefuseOptionsOfLaterReleasesAsNotSupportedYet() {
-        Outcome o = run(with("--metrics", "127.0.0.1:0"));
+        Outcome o = run(with("--front-health", "127.0.0.1:0"));
         assertEquals(2, o.status);
-        assertTrue(o.err.contains("--metrics") && o.err.contains("not supported yet"), o.err);
+        assertTrue(o.err.contains("--front-health") && o.err.contains("not supported yet"), o.err);
     }
 
     @Test

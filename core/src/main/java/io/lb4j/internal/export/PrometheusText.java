@@ -1,0 +1,81 @@
+package io.lb4j.internal.export;
+
+import io.lb4j.BalancerStats;
+
+/**
+ * Renders a {@link BalancerStats} snapshot in the Prometheus text exposition format 0.0.4, with the
+ * metric names and labels of the CLI contract. A hand-written renderer because lb4j has no runtime
+ * dependencies, and the format is a few lines of {@code # HELP}, {@code # TYPE} and samples.
+ */
+public final class PrometheusText {
+    /** The {@code Content-Type} of this format. */
+    public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private PrometheusText() {
+    }
+
+    /** The snapshot as exposition text; every family has its HELP and TYPE lines, even with no backend. */
+    public static String render(BalancerStats stats) {
+        StringBuilder out = new StringBuilder(1024 + 512 * stats.backends().size());
+        family(out, "lb4j_backend_up", "gauge", "1 when the backend is healthy and admin-up, else 0.");
+        for (BalancerStats.BackendStats b : stats.backends()) {
+            sample(out, "lb4j_backend_up", b, null, b.up() ? 1 : 0);
+        }
+        family(out, "lb4j_backend_active_connections", "gauge",
+                "Connections open to the backend now, including ones still connecting.");
+        for (BalancerStats.BackendStats b : stats.backends()) {
+            sample(out, "lb4j_backend_active_connections", b, null, b.activeConnections());
+        }
+        family(out, "lb4j_backend_connections_total", "counter", "Connections established to the backend.");
+        for (BalancerStats.BackendStats b : stats.backends()) {
+            sample(out, "lb4j_backend_connections_total", b, null, b.totalConnections());
+        }
+        family(out, "lb4j_backend_connect_failures_total", "counter",
+                "Failed connect attempts to the backend (refused, timed out, unreachable).");
+        for (BalancerStats.BackendStats b : stats.backends()) {
+            sample(out, "lb4j_backend_connect_failures_total", b, null, b.connectFailures());
+        }
+        family(out, "lb4j_backend_bytes_total", "counter", "Bytes relayed, by direction.");
+        for (BalancerStats.BackendStats b : stats.backends()) {
+            sample(out, "lb4j_backend_bytes_total", b, "to_backend", b.bytesToBackend());
+            sample(out, "lb4j_backend_bytes_total", b, "to_client", b.bytesToClient());
+        }
+        family(out, "lb4j_active_connections", "gauge", "Client connections open now.");
+        out.append("lb4j_active_connections ").append(stats.activeConnections()).append('\n');
+        family(out, "lb4j_connections_total", "counter", "Client connections accepted.");
+        out.append("lb4j_connections_total ").append(stats.totalConnections()).append('\n');
+        family(out, "lb4j_rejected_connections_total", "counter",
+                "Client connections closed before relaying (no usable backend, limits, access rules).");
+        out.append("lb4j_rejected_connections_total ").append(stats.rejectedConnections()).append('\n');
+        return out.toString();
+    }
+
+    private static void family(StringBuilder out, String name, String type, String help) {
+        out.append("# HELP ").append(name).append(' ').append(help).append('\n');
+        out.append("# TYPE ").append(name).append(' ').append(type).append('\n');
+    }
+
+    private static void sample(StringBuilder out, String name, BalancerStats.BackendStats b, String direction,
+                               long value) {
+        out.append(name).append("{backend=\"");
+        escape(out, b.backend().name());
+        out.append('"');
+        if (direction != null) {
+            out.append(",direction=\"").append(direction).append('"');
+        }
+        out.append("} ").append(value).append('\n');
+    }
+
+    /** Label values escape backslash, double quote and line feed (text format 0.0.4). */
+    static void escape(StringBuilder out, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            switch (c) {
+                case '\\': out.append("\\\\"); break;
+                case '"': out.append("\\\""); break;
+                case '\n': out.append("\\n"); break;
+                default: out.append(c);
+            }
+        }
+    }
+}
