@@ -25,8 +25,10 @@ final class Options {
             "  --listen HOST:PORT             frontend address; repeatable; [::1]:PORT for IPv6 (required)",
             "  --backend HOST:PORT[,weight=N][,max-connections=N]",
             "                                 a backend; repeatable; weight 1-1000 (default 1)",
-            "  --policy NAME                  round-robin, five-tuple, source-ip, source-ip-protocol",
-            "                                 (default five-tuple)",
+            "  --policy NAME                  round-robin, weighted-round-robin, least-connections, power-of-two,",
+            "                                 five-tuple, source-ip, source-ip-protocol (default five-tuple)",
+            "  --slow-start D                 ramp a backend that turns healthy from 5% to its full share over D",
+            "                                 (weighted-round-robin, least-connections, power-of-two; default off)",
             "  --probe SPEC                   tcp or none (default tcp)",
             "  --probe-port N                 probe this port instead of the backend's own",
             "  --probe-interval D             start to start, +-10% jitter (default 5s)",
@@ -45,7 +47,7 @@ final class Options {
             "Not supported yet: --backends-file, --backends-dns, --backends-srv, --dns-server,",
             "  --max-connections, --proxy-protocol, --metrics, --accept-proxy-protocol, --accept-proxy-from,",
             "  --max-connections-per-client, --allow, --deny, --access-log, --front-health*,",
-            "  policies weighted-round-robin, least-connections, power-of-two; probes http:/PATH, websocket:/PATH.",
+            "  probes http:/PATH, websocket:/PATH.",
             "") + "\n";
 
     /** Options of the contract that later work brings; refused with exit 2 until then. */
@@ -53,14 +55,13 @@ final class Options {
             "--dns-server", "--max-connections", "--proxy-protocol", "--metrics", "--accept-proxy-protocol",
             "--accept-proxy-from", "--max-connections-per-client", "--allow", "--deny", "--access-log",
             "--front-health", "--front-health-mode", "--front-health-min-backends", "--front-health-grace");
-    private static final Set<String> LATER_POLICIES = Set.of("weighted-round-robin", "least-connections",
-            "power-of-two");
     private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
             "--accept-proxy-protocol", "--access-log");
 
     private final List<InetSocketAddress> listen = new ArrayList<>();
     private final List<Backend> backends = new ArrayList<>();
     private BalancingPolicy policy;
+    private Duration slowStart;
     private HealthProbe probe = HealthProbe.tcp();
     private Duration probeInterval;
     private Duration probeTimeout;
@@ -125,6 +126,15 @@ final class Options {
         if (o.backends.isEmpty()) {
             throw new IllegalArgumentException("--backend: required (at least one backend HOST:PORT)");
         }
+        if (o.slowStart != null) {
+            BalancingPolicy base = o.policy != null ? o.policy : BalancingPolicy.fiveTuple();
+            try {
+                o.policy = base.withSlowStart(o.slowStart);
+            } catch (UnsupportedOperationException e) {
+                throw new IllegalArgumentException("--slow-start: not supported with --policy " + base.name()
+                        + " (expected: weighted-round-robin, least-connections or power-of-two)");
+            }
+        }
         return o;
     }
 
@@ -147,6 +157,9 @@ final class Options {
                 break;
             case "--policy":
                 policy = policy(value);
+                break;
+            case "--slow-start":
+                slowStart = duration(name, value, false);
                 break;
             case "--probe":
                 probe = probe(value);
@@ -249,13 +262,13 @@ final class Options {
     private static BalancingPolicy policy(String value) {
         switch (value) {
             case "round-robin": return BalancingPolicy.roundRobin();
+            case "weighted-round-robin": return BalancingPolicy.weightedRoundRobin();
+            case "least-connections": return BalancingPolicy.leastConnections();
+            case "power-of-two": return BalancingPolicy.powerOfTwo();
             case "five-tuple": return BalancingPolicy.fiveTuple();
             case "source-ip": return BalancingPolicy.sourceIp();
             case "source-ip-protocol": return BalancingPolicy.sourceIpProtocol();
             default:
-                if (LATER_POLICIES.contains(value)) {
-                    throw new IllegalArgumentException("--policy: " + value + ": not supported yet");
-                }
                 throw new IllegalArgumentException("--policy: '" + value + "' (expected: round-robin, "
                         + "weighted-round-robin, least-connections, power-of-two, five-tuple, source-ip, "
                         + "source-ip-protocol)");
