@@ -58,8 +58,19 @@ public final class ZoneAwarePolicyExample {
         return written;
     }
 
-    /** Runs the demonstration; returns when everything is closed. */
+    /**
+     * Runs the demonstration and prints what happened.
+     *
+     * @param args ignored
+     * @throws Exception when a socket cannot be opened
+     */
     public static void main(String[] args) throws Exception {
+        run().forEach(System.out::println);
+    }
+
+    /** Runs the demonstration; returns a line per connection, once everything is closed. */
+    static List<String> run() throws Exception {
+        List<String> story = new java.util.ArrayList<>();
         InetAddress loopback = InetAddress.getLoopbackAddress();
         ServerSocket here = new ServerSocket(0, 50, loopback);
         ServerSocket elsewhere = new ServerSocket(0, 50, loopback);
@@ -78,11 +89,11 @@ public final class ZoneAwarePolicyExample {
         try {
             lb.start();
             for (int i = 1; i <= 3; i++) {
-                System.out.println("connection " + i + " -> " + ask(lb));
+                story.add("connection " + i + " -> " + ask(lb));
             }
             here.close(); // the local backend dies: its connect fails and the policy's fallback is tried
             servers.get(0).join(5_000); // its socket is fully closed once the accepting thread is out
-            System.out.println("local backend gone; connection 4 -> " + ask(lb));
+            story.add("local backend gone; connection 4 -> " + ask(lb));
         } finally {
             lb.close();
             here.close();
@@ -91,6 +102,7 @@ public final class ZoneAwarePolicyExample {
                 t.join(5_000);
             }
         }
+        return story;
     }
 
     private static String ask(Balancer lb) throws IOException {

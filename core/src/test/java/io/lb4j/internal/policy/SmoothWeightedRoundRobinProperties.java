@@ -3,6 +3,7 @@ package io.lb4j.internal.policy;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.lb4j.BalancingPolicy;
 import java.math.BigInteger;
@@ -78,7 +79,7 @@ class SmoothWeightedRoundRobinProperties implements BalancingPolicyContract {
      * repeat that a perfect order could (weights 1, 6, 8 give ... 0 1 2 2 1 ...): measured, the
      * longest run exceeds the minimum ceil(w / (W - w)) by up to 7 over 20,000 random weight sets.
      */
-    @Property(tries = 200)
+    @Property(tries = 100)
     void shouldStayWithinTwoPicksOfEveryBackendsShareInEveryWindowSoNoBursts(
             @ForAll @Size(min = 1, max = 8) List<@IntRange(min = 1, max = 60) Integer> weights) {
         int[] reduced = new int[weights.size()];
@@ -94,8 +95,10 @@ class SmoothWeightedRoundRobinProperties implements BalancingPolicyContract {
                         count++;
                     }
                     double share = (double) k * reduced[b] / length;
-                    assertTrue(Math.abs(count - share) < 2, "backend " + b + " got " + count + " of " + k
-                            + " picks, share " + share + ": " + java.util.Arrays.toString(sequence));
+                    if (Math.abs(count - share) >= 2) { // the message only on failure: this loop is hot
+                        fail("backend " + b + " got " + count + " of " + k + " picks, share " + share + ": "
+                                + java.util.Arrays.toString(sequence));
+                    }
                 }
             }
             for (int k = 0; k < 2 * length; k++) {
