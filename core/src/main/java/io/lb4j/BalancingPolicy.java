@@ -1,8 +1,13 @@
 package io.lb4j;
 
-import io.lb4j.internal.policy.FlowHash;
+import io.lb4j.internal.policy.LeastConnections;
+import io.lb4j.internal.policy.MaglevHash;
+import io.lb4j.internal.policy.MaglevTable;
+import io.lb4j.internal.policy.PowerOfTwo;
 import io.lb4j.internal.policy.RoundRobin;
+import io.lb4j.internal.policy.SmoothWeightedRoundRobin;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -25,7 +30,20 @@ import java.util.List;
  * connection. Both are counted and logged.
  *
  * <p>Example: a policy preferring one zone, falling back to the rest, is about twenty lines; see
- * {@code examples/}.
+ * {@code examples/ZoneAwarePolicyExample}. To check your own policy's spread and movement, the test
+ * tree's {@code PolicySimulator} replays a trace of connections, joins, leaves and health flaps.
+ *
+ * <p>Built-ins (each call returns a new, independent policy; give each balancer its own):
+ * <table>
+ *   <caption>Built-in policies</caption>
+ *   <tr><th>factory</th><th>name</th><th>weights</th><th>pick cost</th></tr>
+ *   <tr><td>{@link #roundRobin()}</td><td>round-robin</td><td>ignored</td><td>O(1)</td></tr>
+ *   <tr><td>{@link #weightedRoundRobin()}</td><td>weighted-round-robin</td><td>yes</td><td>O(1)</td></tr>
+ *   <tr><td>{@link #leastConnections()}</td><td>least-connections</td><td>yes</td><td>O(backends)</td></tr>
+ *   <tr><td>{@link #powerOfTwo()}</td><td>power-of-two</td><td>yes</td><td>O(1)</td></tr>
+ *   <tr><td>{@link #fiveTuple()}, {@link #sourceIp()}, {@link #sourceIpProtocol()}</td>
+ *       <td>five-tuple, source-ip, source-ip-protocol</td><td>yes</td><td>O(1) typical</td></tr>
+ * </table>
  */
 public interface BalancingPolicy {
 
@@ -35,6 +53,25 @@ public interface BalancingPolicy {
      * @return the name, such as {@code round-robin}
      */
     String name();
+
+    /**
+     * This policy with slow start: a backend that turns healthy after the balancer started (a
+     * scale-out, a recovery) gets a share that ramps linearly from 5% to its full weight over
+     * {@code window}, measured from {@link Candidate#upSinceNanos()}, so it is not flooded at once.
+     * Off unless asked for; backends healthy from the start never ramp.
+     *
+     * <p>Supported by {@link #weightedRoundRobin()}, {@link #leastConnections()} and
+     * {@link #powerOfTwo()}; the default throws. Call while configuring, not on a running balancer.
+     *
+     * @param window the ramp, greater than zero
+     * @return a new policy; this one is unchanged
+     * @throws IllegalArgumentException when {@code window} is zero or negative
+     * @throws UnsupportedOperationException when this policy has no slow start
+     */
+    default BalancingPolicy withSlowStart(Duration window) {
+        throw new UnsupportedOperationException("slowStart: not supported by policy " + name()
+                + " (expected: weighted-round-robin, least-connections or power-of-two)");
+    }
 
     /**
      * Builds the selection for a new set of candidates.
@@ -98,6 +135,17 @@ public interface BalancingPolicy {
          * @return connections open to it now
          */
         int activeConnections();
+
+        /**
+         * When this backend's health last turned up, on the {@link System#nanoTime()} clock, for slow
+         * start; {@link Long#MIN_VALUE} when it has been up since the balancer started (or for a
+         * candidate that does not track it, the default).
+         *
+         * @return nanoTime of the last turn to healthy, or {@code Long.MIN_VALUE}
+         */
+        default long upSinceNanos() {
+            return Long.MIN_VALUE;
+        }
     }
 
     /**
@@ -122,7 +170,7 @@ public interface BalancingPolicy {
 
     /**
      * Round robin over the usable backends, ignoring weights; the fallback order continues the
-     * rotation.
+     * rotation. Lock-free: one atomic increment per pick.
      *
      * @return a new round-robin policy
      */
@@ -131,31 +179,103 @@ public interface BalancingPolicy {
     }
 
     /**
-     * Azure's default distribution: a hash of the client's IP and port, the protocol and the frontend
-     * port (never the frontend IP, so instances on different addresses agree) over the backends.
-     * Independent of the order backends are given in.
+     * Smooth weighted round robin, as nginx does it: over every cycle of (sum of weights) picks each
+     * usable backend gets exactly its weight's share, and a heavy backend's turns are spread out
+     * rather than sent in a burst. Lock-free (a cycle precomputed at each rebuild); the fallback order
+     * continues round the usable backends. Supports {@link #withSlowStart}.
+     *
+     * @return a new smooth weighted round-robin policy
+     */
+    static BalancingPolicy weightedRoundRobin() {
+        return new SmoothWeightedRoundRobin();
+    }
+
+    /**
+     * The usable backend with the fewest active connections relative to its weight (ties shared in
+     * turn); the fallbacks follow in increasing load. O(backends) per pick. Supports
+     * {@link #withSlowStart}.
+     *
+     * @return a new least-connections policy
+     */
+    static BalancingPolicy leastConnections() {
+        return new LeastConnections();
+    }
+
+    /**
+     * Power of two choices: two distinct usable backends at random, the one with fewer active
+     * connections relative to its weight first and the other second. O(1) per pick. Supports
+     * {@link #withSlowStart}.
+     *
+     * @return a new power-of-two-choices policy
+     */
+    static BalancingPolicy powerOfTwo() {
+        return new PowerOfTwo();
+    }
+
+    /**
+     * Azure's default distribution: a consistent hash of the client's IP and port, the protocol and
+     * the frontend port (never the frontend IP, so instances on different addresses agree), over a
+     * Maglev table of 65,537 slots built from the
+     * backends' names and weights (algorithm {@code maglev-v1}, {@code docs/MAGLEV.md}). Independent
+     * of the order backends are given in and of the instance computing it. When a backend becomes
+     * unusable only its flows move, and they return when it does.
      *
      * @return the five-tuple hash policy
      */
     static BalancingPolicy fiveTuple() {
-        return FlowHash.fiveTuple();
+        return fiveTuple(MaglevTable.DEFAULT_SIZE);
     }
 
     /**
-     * Every connection from one client IP goes to the same backend while it is usable.
+     * {@link #fiveTuple()} with another table size: a prime of at least the number of backends;
+     * about 100 times the number of backends keeps each within about 1% of its share.
+     *
+     * @param tableSize slots in the Maglev table
+     * @return the five-tuple hash policy
+     * @throws IllegalArgumentException when {@code tableSize} is not a prime in 3–16,777,213
+     */
+    static BalancingPolicy fiveTuple(int tableSize) {
+        return MaglevHash.fiveTuple(tableSize);
+    }
+
+    /**
+     * Every connection from one client IP goes to the same backend while it is usable (the same
+     * consistent hash as {@link #fiveTuple()}, keyed on the client IP).
      *
      * @return the source-IP hash policy
      */
     static BalancingPolicy sourceIp() {
-        return FlowHash.sourceIp();
+        return sourceIp(MaglevTable.DEFAULT_SIZE);
     }
 
     /**
-     * Client IP and protocol (TCP only today, so the same as {@link #sourceIp()}).
+     * {@link #sourceIp()} with another table size; see {@link #fiveTuple(int)}.
+     *
+     * @param tableSize slots in the Maglev table
+     * @return the source-IP hash policy
+     * @throws IllegalArgumentException when {@code tableSize} is not a prime in 3–16,777,213
+     */
+    static BalancingPolicy sourceIp(int tableSize) {
+        return MaglevHash.sourceIp(tableSize);
+    }
+
+    /**
+     * Client IP and protocol (TCP only today, so it maps every client as {@link #sourceIp()} does).
      *
      * @return the source-IP-and-protocol hash policy
      */
     static BalancingPolicy sourceIpProtocol() {
-        return FlowHash.sourceIpProtocol();
+        return sourceIpProtocol(MaglevTable.DEFAULT_SIZE);
+    }
+
+    /**
+     * {@link #sourceIpProtocol()} with another table size; see {@link #fiveTuple(int)}.
+     *
+     * @param tableSize slots in the Maglev table
+     * @return the source-IP-and-protocol hash policy
+     * @throws IllegalArgumentException when {@code tableSize} is not a prime in 3–16,777,213
+     */
+    static BalancingPolicy sourceIpProtocol(int tableSize) {
+        return MaglevHash.sourceIpProtocol(tableSize);
     }
 }

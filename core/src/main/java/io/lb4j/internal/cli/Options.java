@@ -27,8 +27,10 @@ final class Options {
             "  --listen HOST:PORT             frontend address; repeatable; [::1]:PORT for IPv6 (required)",
             "  --backend HOST:PORT[,weight=N][,max-connections=N]",
             "                                 a backend; repeatable; weight 1-1000 (default 1)",
-            "  --policy NAME                  round-robin, five-tuple, source-ip, source-ip-protocol",
-            "                                 (default five-tuple)",
+            "  --policy NAME                  round-robin, weighted-round-robin, least-connections, power-of-two,",
+            "                                 five-tuple, source-ip, source-ip-protocol (default five-tuple)",
+            "  --slow-start D                 ramp a backend that turns healthy from 5% to its full share over D",
+            "                                 (weighted-round-robin, least-connections, power-of-two; default off)",
             "  --probe SPEC                   tcp or none (default tcp)",
             "  --probe-port N                 probe this port instead of the backend's own",
             "  --probe-interval D             start to start, +-10% jitter (default 5s)",
@@ -59,22 +61,20 @@ final class Options {
             "",
             "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
             "Not supported yet: --backends-file, --backends-dns, --backends-srv, --dns-server,",
-            "  --front-health*,",
-            "  policies weighted-round-robin, least-connections, power-of-two; probes http:/PATH, websocket:/PATH.",
+            "  --front-health*, probes http:/PATH, websocket:/PATH.",
             "") + "\n";
 
     /** Options of the contract that later work brings; refused with exit 2 until then. */
     private static final Set<String> LATER = Set.of("--backends-file", "--backends-dns", "--backends-srv",
             "--dns-server",
             "--front-health", "--front-health-mode", "--front-health-min-backends", "--front-health-grace");
-    private static final Set<String> LATER_POLICIES = Set.of("weighted-round-robin", "least-connections",
-            "power-of-two");
     private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
             "--accept-proxy-protocol", "--access-log");
 
     private final List<InetSocketAddress> listen = new ArrayList<>();
     private final List<Backend> backends = new ArrayList<>();
     private BalancingPolicy policy;
+    private Duration slowStart;
     private HealthProbe probe = HealthProbe.tcp();
     private Duration probeInterval;
     private Duration probeTimeout;
@@ -155,6 +155,15 @@ final class Options {
         if (!o.acceptProxyFrom.isEmpty() && !o.acceptProxyProtocol) {
             throw new IllegalArgumentException("--accept-proxy-from: given without --accept-proxy-protocol");
         }
+        if (o.slowStart != null) {
+            BalancingPolicy base = o.policy != null ? o.policy : BalancingPolicy.fiveTuple();
+            try {
+                o.policy = base.withSlowStart(o.slowStart);
+            } catch (UnsupportedOperationException e) {
+                throw new IllegalArgumentException("--slow-start: not supported with --policy " + base.name()
+                        + " (expected: weighted-round-robin, least-connections or power-of-two)");
+            }
+        }
         return o;
     }
 
@@ -179,6 +188,9 @@ final class Options {
                 break;
             case "--policy":
                 policy = policy(value);
+                break;
+            case "--slow-start":
+                slowStart = duration(name, value, false);
                 break;
             case "--probe":
                 probe = probe(value);
@@ -325,13 +337,13 @@ final class Options {
     private static BalancingPolicy policy(String value) {
         switch (value) {
             case "round-robin": return BalancingPolicy.roundRobin();
+            case "weighted-round-robin": return BalancingPolicy.weightedRoundRobin();
+            case "least-connections": return BalancingPolicy.leastConnections();
+            case "power-of-two": return BalancingPolicy.powerOfTwo();
             case "five-tuple": return BalancingPolicy.fiveTuple();
             case "source-ip": return BalancingPolicy.sourceIp();
             case "source-ip-protocol": return BalancingPolicy.sourceIpProtocol();
             default:
-                if (LATER_POLICIES.contains(value)) {
-                    throw new IllegalArgumentException("--policy: " + value + ": not supported yet");
-                }
                 throw new IllegalArgumentException("--policy: '" + value + "' (expected: round-robin, "
                         + "weighted-round-robin, least-connections, power-of-two, five-tuple, source-ip, "
                         + "source-ip-protocol)");

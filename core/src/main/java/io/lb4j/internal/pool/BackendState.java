@@ -19,6 +19,8 @@ public final class BackendState implements BalancingPolicy.Candidate {
     private volatile String reason;
     private volatile boolean removed;
     private volatile long lastProbeLatencyNs = -1;
+    private volatile long upSinceNs = Long.MIN_VALUE;
+    private volatile boolean initialMember;
     private final AtomicInteger active = new AtomicInteger();
     private final Counters[] perLoop;
     private final CompletableFuture<Void> firstProbe = new CompletableFuture<>();
@@ -119,8 +121,30 @@ public final class BackendState implements BalancingPolicy.Candidate {
     public HealthState health(HealthState state, String why) {
         HealthState before = this.health;
         this.reason = why;
+        if (state == HealthState.UP && before != HealthState.UP
+                && !(before == HealthState.UNKNOWN && initialMember)) {
+            // written before the volatile health below, so a policy that sees UP sees this stamp
+            this.upSinceNs = System.nanoTime();
+        }
         this.health = state;
         return before;
+    }
+
+    /**
+     * Marks this backend as one of the members the balancer started with: its first probe success
+     * does not count as "newly up" for slow start, so a fresh start does not ramp every backend.
+     */
+    public void initialMember() {
+        this.initialMember = true;
+    }
+
+    /**
+     * {@link System#nanoTime()} when the health last turned up, or {@link Long#MIN_VALUE} when it has
+     * been up since the balancer started (or was never up).
+     */
+    @Override
+    public long upSinceNanos() {
+        return upSinceNs;
     }
 
     /** Updates the reason without a state change. */

@@ -42,6 +42,7 @@ public final class Pool {
     private final Faults faults;
     private final Map<String, BackendState> byName = new LinkedHashMap<>();
     private int nextLoop;
+    private boolean applied;
     private volatile Snapshot current;
 
     /**
@@ -95,6 +96,9 @@ public final class Pool {
                     state.health(HealthState.DOWN, "unresolved host");
                     state.firstProbe().complete(null);
                 }
+                if (!applied) {
+                    state.initialMember();
+                }
                 added.add(state);
             } else {
                 state.backend(b);
@@ -109,6 +113,7 @@ public final class Pool {
         }
         byName.clear();
         byName.putAll(next);
+        applied = true;
         rebuild();
         return new Change(added, removed);
     }

@@ -1,0 +1,49 @@
+package io.lb4j.internal.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+class OptionsPolicyTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"round-robin", "weighted-round-robin", "least-connections", "power-of-two",
+            "five-tuple", "source-ip", "source-ip-protocol"})
+    void shouldAcceptEveryPolicyOfTheContract(String name) {
+        Options.parse("--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9", "--policy", name).toBuilder().build();
+        assertFalse(Options.HELP.contains("policies weighted-round-robin"), "not listed as unsupported");
+    }
+
+    @Test
+    void shouldAcceptSlowStartWithAWeightedPolicy() {
+        Options.parse("--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9", "--policy", "least-connections",
+                "--slow-start", "30s").toBuilder().build();
+    }
+
+    @Test
+    void shouldRefuseSlowStartWithAHashPolicyNamingTheOption() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Options.parse(
+                "--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9", "--slow-start", "30s"));
+        assertEquals("--slow-start: not supported with --policy five-tuple (expected: weighted-round-robin, "
+                + "least-connections or power-of-two)", e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseAZeroSlowStart() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Options.parse(
+                "--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9", "--policy", "power-of-two", "--slow-start", "0"));
+        assertEquals("--slow-start: '0' (expected: a positive duration such as 5s)", e.getMessage());
+    }
+
+    @Test
+    void shouldRefuseAnUnknownPolicyListingTheKnownOnes() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Options.parse(
+                "--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9", "--policy", "random"));
+        assertEquals("--policy: 'random' (expected: round-robin, weighted-round-robin, least-connections, "
+                + "power-of-two, five-tuple, source-ip, source-ip-protocol)", e.getMessage());
+    }
+}
