@@ -141,6 +141,10 @@ public final class Balancer implements AutoCloseable {
         private final List<Cidr> deny = new ArrayList<>();
         private InetSocketAddress metricsAddress;
         private boolean jmx = true;
+        private HealthState initialHealth = Config.Health.DEFAULTS.initial();
+        private int passiveFailureThreshold = Config.Health.DEFAULTS.passiveFailureThreshold();
+        private boolean closeOnUnhealthy;
+        private boolean panicMode;
 
         private Builder() {
         }
@@ -503,6 +507,64 @@ public final class Balancer implements AutoCloseable {
         }
 
         /**
+         * The health of a probed backend that has not been probed yet (at start, and when it joins
+         * later). Default {@link HealthState#UNKNOWN}: no connections until its first probe, which
+         * decides at once (pass: up, failure or timeout: down), so a new backend gets no client before
+         * it is ready. {@link HealthState#UP}: takes connections at once; {@code unhealthyThreshold}
+         * failures mark it down. {@link HealthState#DOWN}: no connections until it passes
+         * {@code healthyThreshold} probes in a row. Without a probe every backend is up regardless.
+         *
+         * @param state {@code UNKNOWN}, {@code UP} or {@code DOWN}
+         * @return this builder
+         */
+        public Builder initialHealth(HealthState state) {
+            this.initialHealth = Objects.requireNonNull(state, "initialHealth");
+            return this;
+        }
+
+        /**
+         * Passive health: this many failed connects in a row (refused or timed out) of client
+         * connections to one backend mark it down at once, before its next probe; the probe brings it
+         * back ({@code healthyThreshold} passes). A successful connect restarts the count. Default 5;
+         * 0 = off. Always off without a probe (nothing would bring the backend back).
+         *
+         * @param failures consecutive failed connects, >= 0
+         * @return this builder
+         */
+        public Builder passiveFailureThreshold(int failures) {
+            this.passiveFailureThreshold = Config.atLeast("passiveFailureThreshold", failures, 0);
+            return this;
+        }
+
+        /**
+         * Whether open connections to a backend are closed when it turns unhealthy. Default
+         * {@code false} (Azure's behaviour): they keep running, only new connections avoid it, since
+         * a failed probe does not mean every open session is broken.
+         *
+         * @param close whether to close them
+         * @return this builder
+         */
+        public Builder closeOnUnhealthy(boolean close) {
+            this.closeOnUnhealthy = close;
+            return this;
+        }
+
+        /**
+         * What happens when no backend is healthy. Default {@code false}: a new client connection is
+         * closed at once, a fast and clear failure the client (or a balancer in front) can act on,
+         * where a backend that failed its probes would most likely fail it slowly. {@code true}:
+         * "panic mode" (Envoy's): health is ignored while no admin-up backend is healthy, and
+         * connections go to every admin-up backend, for when the probes themselves may be wrong.
+         *
+         * @param panic whether to send to every backend when none is healthy
+         * @return this builder
+         */
+        public Builder panicMode(boolean panic) {
+            this.panicMode = panic;
+            return this;
+        }
+
+        /**
          * Checks the rules across settings and returns an unstarted balancer.
          *
          * @return a balancer, not yet started
@@ -529,7 +591,8 @@ public final class Balancer implements AutoCloseable {
             return new Balancer(new Config(List.copyOf(listen), source, policy, probe,
                     probeInterval.toNanos(), probeTimeout.toNanos(), unhealthyThreshold, healthyThreshold,
                     probePort, idleTimeout.toNanos(), resetOnIdle, connectTimeout.toNanos(), connectAttempts,
-                    eventLoops, drainTimeout.toNanos(), listener, edge, metricsAddress, jmx));
+                    eventLoops, drainTimeout.toNanos(), listener, edge, metricsAddress, jmx,
+                    new Config.Health(initialHealth, passiveFailureThreshold, closeOnUnhealthy, panicMode)));
         }
     }
 }

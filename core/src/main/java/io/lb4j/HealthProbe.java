@@ -1,10 +1,14 @@
 package io.lb4j;
 
 import io.lb4j.internal.probe.BlockingProbe;
+import io.lb4j.internal.probe.HttpProbe;
 import io.lb4j.internal.probe.TcpProbe;
+import io.lb4j.internal.probe.WebSocketProbe;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
+import java.util.function.IntPredicate;
 import java.util.function.Predicate;
 
 /**
@@ -18,6 +22,10 @@ import java.util.function.Predicate;
  *
  * <p>A probe that blocks must be wrapped with {@link #blocking(Predicate)}, which runs it on a small
  * bounded executor away from the event loops.
+ *
+ * <p>Built-ins: {@link #tcp()}, {@link #http(String)}, {@link #webSocket(String)} run non-blocking on
+ * the balancer's own event loops (no threads of their own, about a socket each per check);
+ * {@link #blocking(Predicate)} and {@link #async(Function)} wrap the host's own code.
  */
 @FunctionalInterface
 public interface HealthProbe {
@@ -65,13 +73,74 @@ public interface HealthProbe {
 
     /**
      * A probe written as plain blocking code, such as {@code backend -> myClient.ping(backend)}.
-     * It runs on a small bounded executor, never on an event loop; if it runs past the timeout it
-     * counts as failed (and is interrupted); if it throws it counts as failed.
+     * It runs on a small bounded executor (16 threads), never on an event loop; if it runs past the
+     * timeout it counts as failed (and is interrupted); if it throws it counts as failed. While the
+     * check is still running for a backend (for instance stuck, ignoring the interrupt), that
+     * backend's next checks share its outcome instead of taking another thread, so a hung check never
+     * starves the others.
      *
      * @param check returns {@code true} when the backend is healthy; may block
      * @return a probe that runs {@code check} off the event loops
      */
     static HealthProbe blocking(Predicate<Backend> check) {
         return new BlockingProbe(check);
+    }
+
+    /**
+     * Healthy when {@code GET path HTTP/1.1} is answered with a 2xx status. The request carries
+     * {@code Host: HOST:PORT} (the backend's host and the probed port) and {@code Connection: close};
+     * only the response head is read, at most 8 KiB. A malformed, truncated or oversized response,
+     * or none, is a failure whose reason says which (for example {@code "status 503"},
+     * {@code "malformed status line"}, {@code "truncated response"}).
+     *
+     * @param path the request target, such as {@code /health} or {@code /ready?deep=1}: starts
+     *     with {@code /}, visible ASCII, no spaces
+     * @return the HTTP probe
+     * @throws IllegalArgumentException naming {@code path} when it is not such a path
+     */
+    static HealthProbe http(String path) {
+        return new HttpProbe(path, status -> status >= 200 && status <= 299);
+    }
+
+    /**
+     * As {@link #http(String)}, healthy when {@code healthyStatus} accepts the status code, such as
+     * {@code s -> s == 200 || s == 429}. The predicate runs on an event loop: keep it trivial.
+     *
+     * @param path the request target, as for {@link #http(String)}
+     * @param healthyStatus accepts the status codes that count as healthy
+     * @return the HTTP probe
+     * @throws IllegalArgumentException naming {@code path} when it is not an absolute path
+     */
+    static HealthProbe http(String path, IntPredicate healthyStatus) {
+        return new HttpProbe(path, healthyStatus);
+    }
+
+    /**
+     * Healthy when a WebSocket opening handshake (RFC 6455 section 4.1) on {@code path} succeeds: the
+     * backend answers {@code 101} with {@code Upgrade: websocket}, {@code Connection: Upgrade} and
+     * the {@code Sec-WebSocket-Accept} that matches the probe's random {@code Sec-WebSocket-Key}. The
+     * probe then sends a masked close frame (status 1000) and closes the socket. Unlike an HTTP
+     * probe, it does not fail a WebSocket server that answers a plain GET with 426.
+     *
+     * @param path the request target, such as {@code /ws}, as for {@link #http(String)}
+     * @return the WebSocket-handshake probe
+     * @throws IllegalArgumentException naming {@code path} when it is not an absolute path
+     */
+    static HealthProbe webSocket(String path) {
+        return new WebSocketProbe(path);
+    }
+
+    /**
+     * A probe whose check returns a stage, such as one made with {@code java.net.http.HttpClient}'s
+     * {@code sendAsync}. The function is called on the balancer's small probe executor (never on an
+     * event loop) and should return at once; the stage completing with {@code true} is a pass,
+     * {@code false}, {@code null}, an exception or a throw is a failure. A stage not completed within
+     * the probe timeout counts as failed and is cancelled.
+     *
+     * @param check starts a check of the backend and returns its stage
+     * @return a probe that runs {@code check} off the event loops
+     */
+    static HealthProbe async(Function<Backend, CompletionStage<Boolean>> check) {
+        return BlockingProbe.async(check);
     }
 }

@@ -4,6 +4,7 @@ import io.lb4j.BackendRegistry;
 import io.lb4j.BalancerListener;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthProbe;
+import io.lb4j.HealthState;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -20,7 +21,22 @@ public record Config(List<InetSocketAddress> listen, BackendRegistry registry, B
                      HealthProbe probe, long probeIntervalNs, long probeTimeoutNs, int unhealthyThreshold,
                      int healthyThreshold, int probePort, long idleTimeoutNs, boolean resetOnIdle,
                      long connectTimeoutNs, int connectAttempts, int eventLoops, long drainTimeoutNs,
-                     BalancerListener listener, Edge edge, InetSocketAddress metricsAddress, boolean jmx) {
+                     BalancerListener listener, Edge edge, InetSocketAddress metricsAddress, boolean jmx,
+                     Health health) {
+
+    /**
+     * Health handling beyond the probe cadence.
+     *
+     * @param initial health of a probed backend before its first probe: UNKNOWN, UP or DOWN
+     * @param passiveFailureThreshold consecutive failed connects that mark a backend down; 0 = off
+     * @param closeOnUnhealthy close open connections of a backend that turns unhealthy
+     * @param panicMode when no backend is healthy, send to every admin-up backend anyway
+     */
+    public record Health(HealthState initial, int passiveFailureThreshold, boolean closeOnUnhealthy,
+                         boolean panicMode) {
+        /** The defaults: first probe decides, passive threshold 5, keep connections, no panic. */
+        public static final Health DEFAULTS = new Health(HealthState.UNKNOWN, 5, false, false);
+    }
 
     /** Rejects null, zero and negative durations. */
     public static Duration positive(String setting, Duration value) {

@@ -25,6 +25,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.net.UnknownHostException;
+import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.time.Instant;
@@ -48,6 +49,7 @@ public final class Engine implements Relay.Events {
     private static final System.Logger LOG = System.getLogger("io.lb4j");
     private static final int BACKLOG = 1024;
     private static final long FIRST_SNAPSHOT_WAIT_MS = 10_000;
+    private static final int BLOCKING_PROBE_THREADS = 16;
 
     private enum Phase { NEW, STARTING, RUNNING, CLOSED }
 
@@ -125,13 +127,17 @@ public final class Engine implements Relay.Events {
         }
         control = Executors.newSingleThreadExecutor(r -> daemon(r, "lb4j-control"));
         AtomicInteger probeThreads = new AtomicInteger();
-        blocking = new ThreadPoolExecutor(0, 4, 30, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256),
-                r -> daemon(r, "lb4j-probe-" + probeThreads.incrementAndGet()));
-        pool = new Pool(config.policy(), n, config.probe() != null, faults);
+        // core = max: a pool with 0 core threads and a queue runs one thread only, and one hung
+        // check would then stall every blocking probe
+        blocking = new ThreadPoolExecutor(BLOCKING_PROBE_THREADS, BLOCKING_PROBE_THREADS, 30, TimeUnit.SECONDS,
+                new ArrayBlockingQueue<>(1024), r -> daemon(r, "lb4j-probe-" + probeThreads.incrementAndGet()));
+        blocking.allowCoreThreadTimeOut(true);
+        Config.Health health = config.health();
+        pool = new Pool(config.policy(), n, config.probe() != null, health.initial(), health.panicMode(), faults);
         if (config.probe() != null) {
             checker = new HealthChecker(config.probe(), loops, config.probeIntervalNs(), config.probeTimeoutNs(),
                     config.unhealthyThreshold(), config.healthyThreshold(), config.probePort(), blocking, faults,
-                    this::stateChanged);
+                    this::stateChanged, health.passiveFailureThreshold());
         }
         Admission admission = new Admission(config.edge());
         Relay relay = new Relay(pool, config.idleTimeoutNs(), config.resetOnIdle(), config.connectTimeoutNs(),
@@ -162,6 +168,9 @@ public final class Engine implements Relay.Events {
                 mbeans.backendAdded(member.backend().name());
             }
         }
+        // the first results queued their rebuilds on the control thread before completing; wait for
+        // them, so that the first client finds the healthy backends in the policy's selection too
+        join(CompletableFuture.runAsync(() -> { }, control), 5_000, "first selection");
         List<CompletableFuture<Void>> registered = new ArrayList<>();
         if (metrics != null) {
             MetricsServer server = metrics;
@@ -308,13 +317,15 @@ public final class Engine implements Relay.Events {
         if (from == to) {
             return;
         }
-        if (from != HealthState.UNKNOWN || to != HealthState.UP) {
-            LOG.log(to == HealthState.UP ? Level.INFO : Level.WARNING,
-                    () -> "backend " + state.backend().name() + " is " + to.name().toLowerCase() + " (" + reason + ")");
-        }
+        // every change is logged once, here: the checker calls this once per transition
+        LOG.log(to == HealthState.UP ? Level.INFO : Level.WARNING,
+                () -> "backend " + state.backend().name() + " is " + to.name().toLowerCase() + " (" + reason + ")");
         control.execute(pool::rebuild);
         if (flight != null) {
             flight.backendStateChanged(state.backend(), from.name(), to.name(), reason);
+        }
+        if (to == HealthState.DOWN && config.health().closeOnUnhealthy()) {
+            closePairs(state, "backend unhealthy");
         }
         try {
             config.listener().backendStateChanged(state.backend(), from, to, reason);
@@ -346,6 +357,7 @@ public final class Engine implements Relay.Events {
                 faults.record("listener", e);
             }
         }
+        HealthChecker.connected(pair.backend());
     }
 
     @Override
@@ -385,7 +397,28 @@ public final class Engine implements Relay.Events {
 
     @Override
     public void connectFailed(BackendState backend, String why) {
-        // passive health builds on this
+        if (checker != null) {
+            checker.connectFailed(backend, why);
+        }
+    }
+
+    /**
+     * Closes every relaying pair connected to {@code state}, each on its own loop (pairs are owned by
+     * their loop; both keys of a pair carry it, and closing is idempotent). Any thread.
+     */
+    public void closePairs(BackendState state, String why) {
+        for (EventLoop loop : loops) {
+            loop.execute(() -> {
+                for (SelectionKey key : loop.selector().keys().toArray(new SelectionKey[0])) {
+                    if (key.attachment() instanceof ConnectionPair) {
+                        ConnectionPair pair = (ConnectionPair) key.attachment();
+                        if (pair.backend() == state && pair.relaying()) {
+                            pair.close(false, why);
+                        }
+                    }
+                }
+            });
+        }
     }
 
     /** See {@link io.lb4j.Balancer#addresses()}. */

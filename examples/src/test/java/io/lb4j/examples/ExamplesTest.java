@@ -41,4 +41,11 @@ class ExamplesTest {
         assertTrue(story.get(6).startsWith("child: closed after "), story.toString());
         assertEquals("child exited", story.get(7), story.toString());
     }
+
+    @Test
+    void shouldSendOnlyToTheBackendWhoseOwnReadyEndpointReportsSpareCapacity() {
+        List<String> lines = assertTimeoutPreemptively(Duration.ofSeconds(20), CustomProbeExample::run);
+        assertEquals(List.of("roomy is UP (probe: ok)", "full is DOWN (probe: probe said unhealthy)",
+                "through lb4j: hello from roomy", "through lb4j: hello from roomy"), lines);
+    }
 }

@@ -6,6 +6,7 @@ import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthProbe;
 import io.lb4j.ProxyProtocol;
 import io.lb4j.internal.Cidr;
+import io.lb4j.HealthState;
 import io.lb4j.internal.Config;
 import io.lb4j.internal.Durations;
 import java.net.InetSocketAddress;
@@ -31,12 +32,22 @@ final class Options {
             "                                 five-tuple, source-ip, source-ip-protocol (default five-tuple)",
             "  --slow-start D                 ramp a backend that turns healthy from 5% to its full share over D",
             "                                 (weighted-round-robin, least-connections, power-of-two; default off)",
-            "  --probe SPEC                   tcp or none (default tcp)",
+            "  --probe SPEC                   tcp, http:/PATH (2xx is healthy), websocket:/PATH (101 with the",
+            "                                 right Sec-WebSocket-Accept is healthy) or none (default tcp)",
             "  --probe-port N                 probe this port instead of the backend's own",
             "  --probe-interval D             start to start, +-10% jitter (default 5s)",
             "  --probe-timeout D              (default 2s)",
             "  --unhealthy-threshold N        consecutive failures that mark a backend down (default 2)",
             "  --healthy-threshold N          consecutive successes that mark it up (default 1)",
+            "  --initial-health STATE         before a backend's first probe: unknown (no traffic, the first",
+            "                                 probe decides), up, or down (needs the healthy threshold)",
+            "                                 (default unknown)",
+            "  --passive-failure-threshold N  failed client connects in a row that mark a backend down before",
+            "                                 its probe does; 0 = off (default 5)",
+            "  --close-on-unhealthy           close open connections of a backend that turns unhealthy",
+            "                                 (default: they keep running)",
+            "  --panic-mode                   when no backend is healthy, send to all of them anyway",
+            "                                 (default: close new client connections at once)",
             "  --idle-timeout D               close a pair idle this long; 0 = never (default 4m)",
             "  --tcp-reset-on-idle            reset (RST) instead of FIN on idle timeout",
             "  --connect-timeout D            per backend connection attempt (default 3s)",
@@ -61,7 +72,7 @@ final class Options {
             "",
             "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
             "Not supported yet: --backends-file, --backends-dns, --backends-srv, --dns-server,",
-            "  --front-health*, probes http:/PATH, websocket:/PATH.",
+            "  --front-health*.",
             "") + "\n";
 
     /** Options of the contract that later work brings; refused with exit 2 until then. */
@@ -69,7 +80,7 @@ final class Options {
             "--dns-server",
             "--front-health", "--front-health-mode", "--front-health-min-backends", "--front-health-grace");
     private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
-            "--accept-proxy-protocol", "--access-log");
+            "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode");
 
     private final List<InetSocketAddress> listen = new ArrayList<>();
     private final List<Backend> backends = new ArrayList<>();
@@ -98,6 +109,10 @@ final class Options {
     private Integer maxConnectionsPerClient;
     private final List<String> allow = new ArrayList<>();
     private final List<String> deny = new ArrayList<>();
+    private HealthState initialHealth;
+    private Integer passiveFailureThreshold;
+    private boolean closeOnUnhealthy;
+    private boolean panicMode;
 
     boolean help() {
         return help;
@@ -174,6 +189,8 @@ final class Options {
             case "--tcp-reset-on-idle": resetOnIdle = true; break;
             case "--accept-proxy-protocol": acceptProxyProtocol = true; break;
             case "--access-log": accessLog = true; break;
+            case "--close-on-unhealthy": closeOnUnhealthy = true; break;
+            case "--panic-mode": panicMode = true; break;
             default: throw new IllegalArgumentException(name + ": not supported yet");
         }
     }
@@ -255,6 +272,12 @@ final class Options {
             case "--metrics":
                 metrics = wrap(name, () -> Config.parseAddress(name, value));
                 break;
+            case "--initial-health":
+                initialHealth = initialHealth(value);
+                break;
+            case "--passive-failure-threshold":
+                passiveFailureThreshold = integer(name, value, 0, 1_000_000);
+                break;
             default:
                 throw new IllegalArgumentException(name + ": unknown option (see --help)");
         }
@@ -313,6 +336,14 @@ final class Options {
         if (metrics != null) {
             b.metricsAddress(metrics);
         }
+        if (initialHealth != null) {
+            b.initialHealth(initialHealth);
+        }
+        if (passiveFailureThreshold != null) {
+            b.passiveFailureThreshold(passiveFailureThreshold);
+        }
+        b.closeOnUnhealthy(closeOnUnhealthy);
+        b.panicMode(panicMode);
         return b;
     }
 
@@ -357,10 +388,23 @@ final class Options {
         if (value.equals("none")) {
             return null;
         }
-        if (value.startsWith("http:/") || value.startsWith("websocket:/")) {
-            throw new IllegalArgumentException("--probe: " + value + ": not supported yet");
+        if (value.startsWith("http:/")) {
+            return wrap("--probe", () -> HealthProbe.http(value.substring(5)));
+        }
+        if (value.startsWith("websocket:/")) {
+            return wrap("--probe", () -> HealthProbe.webSocket(value.substring(10)));
         }
         throw new IllegalArgumentException("--probe: '" + value + "' (expected: tcp, http:/PATH, websocket:/PATH or none)");
+    }
+
+    private static HealthState initialHealth(String value) {
+        switch (value) {
+            case "unknown": return HealthState.UNKNOWN;
+            case "up": return HealthState.UP;
+            case "down": return HealthState.DOWN;
+            default:
+                throw new IllegalArgumentException("--initial-health: '" + value + "' (expected: unknown, up or down)");
+        }
     }
 
     private static Duration duration(String name, String value, boolean zeroAllowed) {

@@ -5,6 +5,7 @@ import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthState;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,10 +27,11 @@ public final class BackendState implements BalancingPolicy.Candidate {
     private final CompletableFuture<Void> firstProbe = new CompletableFuture<>();
     private final int loopId;
 
-    /** Owned by the health checker, on this backend's loop. */
-    public int consecutiveSuccesses;
-    /** Owned by the health checker, on this backend's loop. */
-    public int consecutiveFailures;
+    /** Active-probe streaks; owned by the health checker, on this backend's loop. */
+    public final HealthStreak streak = new HealthStreak();
+    /** Consecutive failed connects of client connections, from any loop (passive health). */
+    public final AtomicInteger passiveFailures = new AtomicInteger();
+    private final AtomicBoolean panic;
 
     /**
      * @param backend configuration
@@ -39,6 +41,21 @@ public final class BackendState implements BalancingPolicy.Candidate {
      * @param initial the starting health
      */
     public BackendState(Backend backend, InetSocketAddress address, int loops, int loopId, HealthState initial) {
+        this(backend, address, loops, loopId, initial, initial != HealthState.UP, new AtomicBoolean());
+    }
+
+    /**
+     * @param backend configuration
+     * @param address resolved address, or {@code null} when it could not be resolved
+     * @param loops number of event loops (one counter slot each)
+     * @param loopId the loop that probes this backend
+     * @param initial the starting health
+     * @param probed whether a first probe will run ({@link #firstProbe()} waits for it)
+     * @param panic the pool's panic flag: while set, health is ignored by {@link #usable()}
+     */
+    public BackendState(Backend backend, InetSocketAddress address, int loops, int loopId, HealthState initial,
+                        boolean probed, AtomicBoolean panic) {
+        this.panic = panic;
         this.backend = backend;
         this.address = address;
         this.perLoop = new Counters[loops];
@@ -47,8 +64,8 @@ public final class BackendState implements BalancingPolicy.Candidate {
         }
         this.loopId = loopId;
         this.health = initial;
-        this.reason = initial == HealthState.UP ? "no probe" : "not probed yet";
-        if (initial == HealthState.UP) {
+        this.reason = probed ? "not probed yet" : "no probe";
+        if (!probed) {
             firstProbe.complete(null);
         }
     }
@@ -75,7 +92,7 @@ public final class BackendState implements BalancingPolicy.Candidate {
 
     @Override
     public boolean usable() {
-        return !removed && health == HealthState.UP && backend.adminState() == Backend.AdminState.UP;
+        return !removed && (health == HealthState.UP || panic.get()) && backend.adminState() == Backend.AdminState.UP;
     }
 
     @Override

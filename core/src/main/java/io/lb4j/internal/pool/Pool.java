@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The backend pool: the registry's latest membership joined to the engine's live state of each
@@ -36,9 +37,14 @@ public final class Pool {
     public record Change(List<BackendState> added, List<BackendState> removed) {
     }
 
+    private static final System.Logger LOG = System.getLogger("io.lb4j");
+
     private final BalancingPolicy policy;
     private final int loops;
     private final boolean probed;
+    private final HealthState initial;
+    private final boolean panicMode;
+    private final AtomicBoolean panic = new AtomicBoolean();
     private final Faults faults;
     private final Map<String, BackendState> byName = new LinkedHashMap<>();
     private int nextLoop;
@@ -52,9 +58,24 @@ public final class Pool {
      * @param faults where a failing rebuild is counted
      */
     public Pool(BalancingPolicy policy, int loops, boolean probed, Faults faults) {
+        this(policy, loops, probed, HealthState.UNKNOWN, false, faults);
+    }
+
+    /**
+     * @param policy builds selections
+     * @param loops event loops
+     * @param probed whether new backends are probed (else they are up at once)
+     * @param initial the health of a probed backend before its first probe
+     * @param panicMode whether, when no backend is healthy, every admin-up backend takes connections
+     * @param faults where a failing rebuild is counted
+     */
+    public Pool(BalancingPolicy policy, int loops, boolean probed, HealthState initial, boolean panicMode,
+                Faults faults) {
         this.policy = policy;
         this.loops = loops;
         this.probed = probed;
+        this.initial = initial;
+        this.panicMode = panicMode;
         this.faults = faults;
         this.current = new Snapshot(new BackendState[0], List.of(), (flow, order) -> 0);
     }
@@ -91,7 +112,7 @@ public final class Pool {
             if (state == null) {
                 InetSocketAddress address = resolve(b);
                 state = new BackendState(b, address, loops, nextLoop++ % loops,
-                        probed ? HealthState.UNKNOWN : HealthState.UP);
+                        probed ? initial : HealthState.UP, probed, panic);
                 if (address == null) {
                     state.health(HealthState.DOWN, "unresolved host");
                     state.firstProbe().complete(null);
@@ -123,6 +144,7 @@ public final class Pool {
         BackendState[] members = byName.values().toArray(new BackendState[0]);
         List<BalancingPolicy.Candidate> candidates = List.of(members);
         Snapshot before = current;
+        updatePanic(members);
         try {
             BalancingPolicy.Selection selection = policy.rebuild(candidates, before.selection());
             if (selection == null) {
@@ -131,6 +153,32 @@ public final class Pool {
             current = new Snapshot(members, candidates, selection);
         } catch (RuntimeException e) {
             faults.record("policy rebuild", e);
+        }
+    }
+
+    /** Whether every backend is unhealthy and panic mode sends to all of them anyway. */
+    public boolean panic() {
+        return panic.get();
+    }
+
+    /**
+     * Panic (Envoy's name) when asked for and no admin-up member is healthy: health is then ignored,
+     * so traffic goes to every admin-up member rather than nowhere.
+     */
+    private void updatePanic(BackendState[] members) {
+        boolean healthy = false;
+        boolean adminUp = false;
+        for (BackendState m : members) {
+            if (!m.removed() && m.backend().adminState() == Backend.AdminState.UP) {
+                adminUp = true;
+                healthy |= m.health() == HealthState.UP;
+            }
+        }
+        boolean now = panicMode && adminUp && !healthy;
+        if (panic.getAndSet(now) != now) {
+            LOG.log(now ? System.Logger.Level.WARNING : System.Logger.Level.INFO, now
+                    ? "every backend is down: panic mode, connections go to every backend anyway"
+                    : "a backend is up again: panic mode ends");
         }
     }
 

@@ -3,56 +3,122 @@ package io.lb4j.internal.probe;
 import io.lb4j.Backend;
 import io.lb4j.HealthProbe;
 import io.lb4j.ProbeResult;
+import java.util.Objects;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * {@link HealthProbe#blocking(Predicate)}: runs the user's blocking check on the engine's bounded
- * executor; when the checker gives up on it (timeout), the task is interrupted.
+ * {@link HealthProbe#blocking(Predicate)} and {@link HealthProbe#async(Function)}: the user's code
+ * runs on the engine's bounded executor, never on an event loop; when the checker gives up on it
+ * (timeout) the task is interrupted. While the user's code is still busy with a backend, a new check
+ * of it shares that call's outcome instead of taking a second thread, so one hung probe holds at most
+ * one thread (and its later checks time out, as they should).
  */
 public final class BlockingProbe implements HealthProbe {
-    private final Predicate<Backend> check;
+    private final Function<Backend, CompletionStage<Boolean>> check;
+    private final Map<String, CompletableFuture<ProbeResult>> inFlight = new ConcurrentHashMap<>();
 
-    /** Wraps {@code check}. */
+    /** Wraps a blocking {@code check}. */
     public BlockingProbe(Predicate<Backend> check) {
-        this.check = java.util.Objects.requireNonNull(check, "check");
+        Objects.requireNonNull(check, "check");
+        this.check = backend -> CompletableFuture.completedFuture(check.test(backend));
+    }
+
+    private BlockingProbe(Function<Backend, CompletionStage<Boolean>> check, boolean async) {
+        this.check = Objects.requireNonNull(check, "check");
+    }
+
+    /** Wraps a check that returns a stage; the function itself is called on the executor too. */
+    public static BlockingProbe async(Function<Backend, CompletionStage<Boolean>> check) {
+        return new BlockingProbe(check, true);
     }
 
     @Override
     public CompletionStage<ProbeResult> check(Target target) {
         CompletableFuture<ProbeResult> result = new CompletableFuture<>();
+        String name = target.backend().name();
+        CompletableFuture<ProbeResult> call = new CompletableFuture<>();
+        CompletableFuture<ProbeResult> earlier = inFlight.putIfAbsent(name, call);
+        if (earlier != null) {
+            // the user's code is still busy with this backend: this check shares its outcome (or
+            // times out with it) instead of taking a second thread
+            earlier.whenComplete((r, t) -> result.complete(r != null ? r : ProbeResult.failed("probe failed")));
+            return result;
+        }
+        call.whenComplete((r, t) -> {
+            inFlight.remove(name, call);
+            result.complete(r);
+        });
+        AtomicBoolean claimed = new AtomicBoolean();
         Runnable task = () -> {
+            if (!claimed.compareAndSet(false, true)) {
+                return;
+            }
             try {
-                result.complete(check.test(target.backend()) ? ProbeResult.ok()
-                        : ProbeResult.failed("probe said unhealthy"));
+                CompletionStage<Boolean> stage = check.apply(target.backend());
+                if (stage == null) {
+                    call.complete(ProbeResult.failed("probe returned null"));
+                    return;
+                }
+                stage.whenComplete((healthy, failure) -> call.complete(failure != null
+                        ? ProbeResult.failed("probe failed: " + Reasons.of(unwrap(failure)))
+                        : Boolean.TRUE.equals(healthy) ? ProbeResult.ok() : ProbeResult.failed("probe said unhealthy")));
+                result.whenComplete((r, t) -> {
+                    if (t != null) {
+                        cancel(stage); // the checker gave up: tell the user's stage
+                    }
+                });
             } catch (Throwable t) {
-                result.complete(ProbeResult.failed("probe threw " + t.getClass().getSimpleName()));
+                call.complete(ProbeResult.failed("probe threw " + t.getClass().getSimpleName()));
                 if (t instanceof Error && !(t instanceof AssertionError)) {
                     throw (Error) t;
                 }
             }
         };
+        result.whenComplete((r, t) -> {
+            if (claimed.compareAndSet(false, true)) {
+                call.complete(ProbeResult.failed("not started in time")); // given up on while queued
+            }
+        });
         Executor executor = target instanceof LoopTarget ? ((LoopTarget) target).blockingExecutor()
-                : CompletableFuture.delayedExecutor(0, java.util.concurrent.TimeUnit.MILLISECONDS);
+                : CompletableFuture.delayedExecutor(0, TimeUnit.MILLISECONDS);
         try {
             if (executor instanceof ExecutorService) {
-                Future<?> running = ((ExecutorService) executor).submit(task);
+                Future<?> submitted = ((ExecutorService) executor).submit(task);
                 result.whenComplete((r, t) -> {
                     if (t != null) {
-                        running.cancel(true); // given up on (timeout): interrupt the blocked check
+                        submitted.cancel(true); // given up on (timeout): interrupt the blocked check
                     }
                 });
             } else {
                 executor.execute(task);
             }
         } catch (RejectedExecutionException e) {
-            result.complete(ProbeResult.failed("probe executor full"));
+            claimed.set(true);
+            call.complete(ProbeResult.failed("probe executor full"));
         }
         return result;
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+    }
+
+    private static void cancel(CompletionStage<Boolean> stage) {
+        try {
+            stage.toCompletableFuture().cancel(true);
+        } catch (UnsupportedOperationException ignored) {
+            // a stage that cannot be cancelled: it is ignored from now on anyway
+        }
     }
 }

@@ -40,6 +40,7 @@ public final class HealthChecker {
     private final ExecutorService blocking;
     private final Faults faults;
     private final StateSink sink;
+    private final int passiveFailureThreshold;
 
     /**
      * @param probe the probe
@@ -56,6 +57,20 @@ public final class HealthChecker {
     public HealthChecker(HealthProbe probe, EventLoop[] loops, long intervalNs, long timeoutNs,
                          int unhealthyThreshold, int healthyThreshold, int probePort, ExecutorService blocking,
                          Faults faults, StateSink sink) {
+        this(probe, loops, intervalNs, timeoutNs, unhealthyThreshold, healthyThreshold, probePort, blocking,
+                faults, sink, 0);
+    }
+
+    /**
+     * As above, with passive health.
+     *
+     * @param passiveFailureThreshold consecutive failed connects of client connections that mark an
+     *     up backend down before its probe notices; 0 = off
+     */
+    public HealthChecker(HealthProbe probe, EventLoop[] loops, long intervalNs, long timeoutNs,
+                         int unhealthyThreshold, int healthyThreshold, int probePort, ExecutorService blocking,
+                         Faults faults, StateSink sink, int passiveFailureThreshold) {
+        this.passiveFailureThreshold = passiveFailureThreshold;
         this.probe = probe;
         this.loops = loops;
         this.intervalNs = intervalNs;
@@ -201,24 +216,46 @@ public final class HealthChecker {
     private void apply(BackendState state, ProbeResult result) {
         HealthState health = state.health();
         String reason = "probe: " + result.reason();
-        if (result.healthy()) {
-            state.consecutiveFailures = 0;
-            state.consecutiveSuccesses++;
-            if (health == HealthState.UNKNOWN
-                    || (health == HealthState.DOWN && state.consecutiveSuccesses >= healthyThreshold)) {
-                sink.changed(state, state.health(HealthState.UP, reason), HealthState.UP, reason);
-                return;
+        HealthState next = state.streak.record(health, result.healthy(), unhealthyThreshold, healthyThreshold);
+        if (next != health) {
+            if (next == HealthState.UP) {
+                state.passiveFailures.set(0);
             }
-        } else {
-            state.consecutiveSuccesses = 0;
-            state.consecutiveFailures++;
-            if (health == HealthState.UNKNOWN
-                    || (health == HealthState.UP && state.consecutiveFailures >= unhealthyThreshold)) {
-                sink.changed(state, state.health(HealthState.DOWN, reason), HealthState.DOWN, reason);
-                return;
-            }
+            sink.changed(state, state.health(next, reason), next, reason);
+            return;
         }
         state.reason(health == HealthState.UP && !result.healthy()
-                ? reason + " (" + state.consecutiveFailures + " of " + unhealthyThreshold + ")" : reason);
+                ? reason + " (" + state.streak.failures() + " of " + unhealthyThreshold + ")"
+                : health == HealthState.DOWN && result.healthy()
+                ? reason + " (" + state.streak.successes() + " of " + healthyThreshold + ")" : reason);
+    }
+
+    /**
+     * Passive health: a client connection's connect to {@code state} failed ({@code why}); any
+     * thread. The {@code passiveFailureThreshold}-th failure in a row (no connect succeeded in
+     * between, see {@link #connected}) marks an up backend down at once, on the backend's own loop,
+     * which owns its streaks; the active probe brings it back.
+     */
+    public void connectFailed(BackendState state, String why) {
+        if (passiveFailureThreshold > 0 && state.passiveFailures.incrementAndGet() == passiveFailureThreshold) {
+            loops[state.loopId()].execute(() -> passiveDown(state, why));
+        }
+    }
+
+    /** A client connection reached {@code state}: its passive failure streak ends. Any thread. */
+    public static void connected(BackendState state) {
+        if (state.passiveFailures.get() != 0) {
+            state.passiveFailures.set(0);
+        }
+    }
+
+    private void passiveDown(BackendState state, String why) {
+        state.passiveFailures.set(0);
+        if (state.removed() || state.health() != HealthState.UP) {
+            return;
+        }
+        state.streak.reset();
+        String reason = "passive: " + passiveFailureThreshold + " connect failures in a row (last: " + why + ")";
+        sink.changed(state, state.health(HealthState.DOWN, reason), HealthState.DOWN, reason);
     }
 }

@@ -116,6 +116,11 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         return openedNs;
     }
 
+    /** Whether the backend connection is established and bytes flow (not connecting, not closed). */
+    public boolean relaying() {
+        return state == OPEN;
+    }
+
     /** The loop this pair runs on. */
     public EventLoop loop() {
         return loop;

@@ -1,0 +1,80 @@
+package io.lb4j.internal.probe;
+
+import io.lb4j.HealthProbe;
+import io.lb4j.ProbeResult;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+import java.util.function.IntPredicate;
+
+/**
+ * {@link HealthProbe#http(String)}: {@code GET PATH HTTP/1.1} with {@code Host} and
+ * {@code Connection: close}; healthy when the status is accepted (2xx by default). Only the response
+ * head is read (at most 8 KiB), so a large or endless body costs nothing.
+ */
+public final class HttpProbe implements HealthProbe {
+    private final String path;
+    private final IntPredicate healthyStatus;
+
+    /**
+     * @param path absolute path and optional query, checked by {@link #checkPath}
+     * @param healthyStatus which status codes count as healthy
+     */
+    public HttpProbe(String path, IntPredicate healthyStatus) {
+        this.path = checkPath("path", path);
+        this.healthyStatus = Objects.requireNonNull(healthyStatus, "healthyStatus");
+    }
+
+    /**
+     * Rejects anything but an origin-form request target (RFC 9112 3.2.1): starts with {@code /},
+     * visible ASCII only, so nothing can be smuggled into the request.
+     */
+    public static String checkPath(String setting, String path) {
+        Objects.requireNonNull(path, setting);
+        boolean ok = path.startsWith("/") && path.length() <= 2048;
+        for (int i = 0; ok && i < path.length(); i++) {
+            char c = path.charAt(i);
+            ok = c > 0x20 && c < 0x7f;
+        }
+        if (!ok) {
+            throw new IllegalArgumentException(setting + ": '" + path
+                    + "' (expected: an absolute path such as /health, visible ASCII, no spaces)");
+        }
+        return path;
+    }
+
+    /** The request head for {@code target}: {@code Host} is the backend's host and the probed port. */
+    static byte[] request(String method, String path, Target target, String extraHeaders) {
+        String host = target.backend().host();
+        if (host.indexOf(':') >= 0) {
+            host = "[" + host + "]";
+        }
+        String text = method + " " + path + " HTTP/1.1\r\n"
+                + "Host: " + host + ":" + target.address().getPort() + "\r\n"
+                + "User-Agent: lb4j-probe\r\n"
+                + extraHeaders
+                + "\r\n";
+        return text.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    @Override
+    public java.util.concurrent.CompletionStage<ProbeResult> check(Target target) {
+        byte[] request = request("GET", path, target, "Accept: */*\r\nConnection: close\r\n");
+        return HttpExchange.run(target, new HttpExchange.Conversation() {
+            @Override
+            public byte[] request() {
+                return request;
+            }
+
+            @Override
+            public ProbeResult judge(HttpHead head) {
+                return healthyStatus.test(head.status()) ? ProbeResult.ok()
+                        : ProbeResult.failed("status " + head.status());
+            }
+        });
+    }
+
+    @Override
+    public String toString() {
+        return "http:" + path;
+    }
+}

@@ -1,0 +1,272 @@
+package io.lb4j;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lb4j.testing.HttpTestServer;
+import io.lb4j.testing.TagServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Test;
+
+/** Health checking through a real balancer, real backends and real clients on loopback. */
+class HealthCheckingTest {
+
+    private static Balancer.Builder balancer(TagServer... backends) {
+        Balancer.Builder b = Balancer.builder().listen("127.0.0.1:0").eventLoops(1)
+                .policy(BalancingPolicy.roundRobin()).connectTimeout(Duration.ofSeconds(1)).drainTimeout(Duration.ZERO);
+        for (TagServer s : backends) {
+            b.backend(s.hostPort());
+        }
+        return b;
+    }
+
+    /** Connects a client and returns the tag of the backend it reached, or -1 if closed at once. */
+    private static int reach(Balancer lb) throws IOException {
+        try (Socket client = new Socket()) {
+            client.connect(lb.addresses().get(0), 2_000);
+            client.setSoTimeout(3_000);
+            return client.getInputStream().read();
+        }
+    }
+
+    private static BalancerStats.BackendStats stats(Balancer lb, int port) {
+        for (BalancerStats.BackendStats s : lb.stats().backends()) {
+            if (s.backend().port() == port) {
+                return s;
+            }
+        }
+        throw new AssertionError("no backend on port " + port);
+    }
+
+    private static void until(Duration max, BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                throw new AssertionError("not within " + max.toMillis() + " ms: " + what);
+            }
+            Thread.sleep(10);
+        }
+    }
+
+    @Test
+    void shouldMarkDownABackendThatAnswersNothingOrTooSlowly() throws Exception {
+        try (HttpTestServer ok = HttpTestServer.start(HttpTestServer.status(204));
+             HttpTestServer silent = HttpTestServer.start(HttpTestServer.silent());
+             HttpTestServer slow = HttpTestServer.start(HttpTestServer.after(Duration.ofSeconds(3),
+                     HttpTestServer.status(200)));
+             Balancer lb = Balancer.builder().listen("127.0.0.1:0").eventLoops(1)
+                     .backend("127.0.0.1:" + ok.port()).backend("127.0.0.1:" + silent.port())
+                     .backend("127.0.0.1:" + slow.port()).probe(HealthProbe.http("/ready"))
+                     .probeTimeout(Duration.ofSeconds(1)).probeInterval(Duration.ofSeconds(30)).build()) {
+            lb.start(); // returns after the first round: each probe answered or timed out
+            assertEquals(HealthState.UP, stats(lb, ok.port()).state(), stats(lb, ok.port()).reason());
+            assertEquals("probe: timeout", stats(lb, silent.port()).reason());
+            assertEquals(HealthState.DOWN, stats(lb, silent.port()).state());
+            assertEquals(HealthState.DOWN, stats(lb, slow.port()).state());
+            assertEquals("probe: timeout", stats(lb, slow.port()).reason());
+        }
+    }
+
+    @Test
+    void shouldKeepForwardingAndProbingWhenACustomProbeBlocksForeverOrThrows() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger stuckCalls = new AtomicInteger();
+        AtomicInteger healthyCalls = new AtomicInteger();
+        try (TagServer stuck = TagServer.start('s'); TagServer healthy = TagServer.start('h');
+             TagServer throwing = TagServer.start('t')) {
+            HealthProbe probe = HealthProbe.blocking(backend -> {
+                if (backend.port() == stuck.port()) {
+                    stuckCalls.incrementAndGet();
+                    while (release.getCount() > 0) { // ignores interrupts: the worst a user can write
+                        try {
+                            release.await();
+                        } catch (InterruptedException ignored) {
+                            // keep blocking
+                        }
+                    }
+                    return true;
+                }
+                if (backend.port() == throwing.port()) {
+                    throw new IllegalStateException("boom");
+                }
+                healthyCalls.incrementAndGet();
+                return true;
+            });
+            try (Balancer lb = balancer(stuck, healthy, throwing).probe(probe)
+                    .probeInterval(Duration.ofMillis(200)).probeTimeout(Duration.ofMillis(100)).build()) {
+                lb.start();
+                assertEquals(HealthState.DOWN, stats(lb, stuck.port()).state());
+                assertEquals("probe: timeout", stats(lb, stuck.port()).reason());
+                assertEquals("probe: probe threw IllegalStateException", stats(lb, throwing.port()).reason());
+                assertEquals(HealthState.UP, stats(lb, healthy.port()).state());
+                int before = healthyCalls.get();
+                until(Duration.ofSeconds(5), () -> healthyCalls.get() >= before + 5, "healthy backend probed on");
+                assertEquals('h', reach(lb));
+                assertEquals('h', reach(lb));
+                assertEquals(HealthState.UP, stats(lb, healthy.port()).state());
+                assertEquals(1, stuckCalls.get(), "a hung check holds one thread, not one per interval");
+            } finally {
+                release.countDown();
+            }
+        }
+    }
+
+    @Test
+    void shouldFailOverWithinThreeSecondsAndTakeTheBackendBackWhenItReturns() throws Exception {
+        TagServer a = TagServer.start('a');
+        TagServer b = TagServer.start('b');
+        int portB = b.port();
+        try (Balancer lb = balancer(a, b).probeInterval(Duration.ofSeconds(1)).unhealthyThreshold(2)
+                .passiveFailureThreshold(0).probeTimeout(Duration.ofMillis(500)).build()) {
+            lb.start();
+            assertEquals(HealthState.UP, stats(lb, portB).state());
+            long killedNs = System.nanoTime();
+            b.close();
+            until(Duration.ofSeconds(3), () -> stats(lb, portB).state() == HealthState.DOWN, "b marked down");
+            assertTrue(System.nanoTime() - killedNs < 3_000_000_000L);
+            long failures = stats(lb, portB).connectFailures();
+            for (int i = 0; i < 6; i++) {
+                assertEquals('a', reach(lb));
+            }
+            assertEquals(failures, stats(lb, portB).connectFailures(), "no connection attempts to a down backend");
+            b = TagServer.start('b', portB);
+            until(Duration.ofSeconds(3), () -> stats(lb, portB).state() == HealthState.UP, "b back up");
+            until(Duration.ofSeconds(3), () -> {
+                try {
+                    return reach(lb) == 'b';
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, "a new client reaches b again");
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
+    @Test
+    void shouldMarkDownOnConsecutiveConnectFailuresBeforeTheProbeNotices() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        TagServer a = TagServer.start('a');
+        TagServer b = TagServer.start('b');
+        try (Balancer lb = balancer(a, b).probeInterval(Duration.ofMinutes(10)).passiveFailureThreshold(2)
+                .listener(new BalancerListener() {
+                    @Override
+                    public void backendStateChanged(Backend backend, HealthState from, HealthState to, String why) {
+                        events.add(backend.port() + " " + from + "->" + to + " " + why);
+                    }
+                }).build()) {
+            lb.start();
+            b.close();
+            for (int i = 0; i < 4; i++) {
+                assertEquals('a', reach(lb)); // failover hides b's refusals from clients
+            }
+            until(Duration.ofSeconds(3), () -> stats(lb, b.port()).state() == HealthState.DOWN, "passive down");
+            assertTrue(stats(lb, b.port()).reason().startsWith("passive: 2 connect failures in a row"),
+                    stats(lb, b.port()).reason());
+            assertEquals(2, stats(lb, b.port()).connectFailures());
+            long downEvents = events.stream().filter(e -> e.startsWith(b.port() + " UP->DOWN passive")).count();
+            assertEquals(1, downEvents, events.toString());
+        } finally {
+            a.close();
+            b.close();
+        }
+    }
+
+    @Test
+    void shouldCloseNewClientsAtOnceWhenAllAreDownUnlessInPanicMode() throws Exception {
+        try (TagServer a = TagServer.start('a'); TagServer b = TagServer.start('b')) {
+            HealthProbe failing = HealthProbe.async(backend -> CompletableFuture.completedFuture(false));
+            try (Balancer lb = balancer(a, b).probe(failing).probeInterval(Duration.ofMinutes(10)).build()) {
+                lb.start();
+                assertEquals(-1, reach(lb));
+                assertEquals(0, a.accepted() + b.accepted());
+            }
+            try (Balancer lb = balancer(a, b).probe(failing).probeInterval(Duration.ofMinutes(10))
+                    .panicMode(true).build()) {
+                lb.start();
+                int first = reach(lb);
+                int second = reach(lb);
+                assertEquals(Math.min(first, second), 'a');
+                assertEquals(Math.max(first, second), 'b');
+            }
+        }
+    }
+
+    @Test
+    void shouldKeepOpenConnectionsOfAnUnhealthyBackendUnlessAskedToCloseThem() throws Exception {
+        for (boolean close : new boolean[] {false, true}) {
+            AtomicBoolean healthy = new AtomicBoolean(true);
+            try (TagServer a = TagServer.start('a');
+                 Balancer lb = balancer(a).probe(HealthProbe.blocking(backend -> healthy.get()))
+                         .probeInterval(Duration.ofMillis(100)).unhealthyThreshold(1).closeOnUnhealthy(close).build()) {
+                lb.start();
+                try (Socket client = new Socket()) {
+                    client.connect(lb.addresses().get(0), 2_000);
+                    client.setSoTimeout(3_000);
+                    InputStream in = client.getInputStream();
+                    assertEquals('a', in.read());
+                    healthy.set(false);
+                    until(Duration.ofSeconds(3), () -> stats(lb, a.port()).state() == HealthState.DOWN, "down");
+                    if (close) {
+                        assertEquals(-1, in.read(), "closed by the balancer");
+                    } else {
+                        client.setSoTimeout(300);
+                        try {
+                            int read = in.read();
+                            throw new AssertionError("connection ended or sent " + read);
+                        } catch (SocketTimeoutException expected) {
+                            // still open, nothing to read: kept running
+                        }
+                        assertEquals(1, a.open());
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldStartAsAskedBeforeTheFirstProbe() throws Exception {
+        AtomicBoolean pass = new AtomicBoolean(false);
+        HealthProbe probe = HealthProbe.blocking(backend -> pass.get());
+        try (TagServer a = TagServer.start('a')) {
+            try (Balancer lb = balancer(a).probe(probe).probeInterval(Duration.ofMinutes(10)).build()) {
+                lb.start();
+                assertEquals(HealthState.DOWN, stats(lb, a.port()).state(), "unknown: the first failure decides");
+            }
+            try (Balancer lb = balancer(a).probe(probe).probeInterval(Duration.ofMinutes(10))
+                    .initialHealth(HealthState.UP).unhealthyThreshold(2).build()) {
+                lb.start();
+                assertEquals(HealthState.UP, stats(lb, a.port()).state(), "up: one failure of two");
+                assertEquals('a', reach(lb));
+            }
+            pass.set(true);
+            try (Balancer lb = balancer(a).probe(probe).probeInterval(Duration.ofMinutes(10))
+                    .initialHealth(HealthState.DOWN).healthyThreshold(2).build()) {
+                lb.start();
+                assertEquals(HealthState.DOWN, stats(lb, a.port()).state(), "down: one success of two");
+                assertEquals(-1, reach(lb));
+            }
+        }
+    }
+
+    @Test
+    void shouldNameTheSettingOfABadValue() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Balancer.builder().passiveFailureThreshold(-1));
+        assertEquals("passiveFailureThreshold: -1 (expected: >= 0)", e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(NullPointerException.class,
+                () -> Balancer.builder().initialHealth(null));
+    }
+}

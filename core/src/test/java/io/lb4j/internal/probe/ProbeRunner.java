@@ -1,0 +1,91 @@
+package io.lb4j.internal.probe;
+
+import io.lb4j.Backend;
+import io.lb4j.HealthProbe;
+import io.lb4j.ProbeResult;
+import io.lb4j.internal.Faults;
+import io.lb4j.internal.loop.EventLoop;
+import java.net.InetSocketAddress;
+import java.nio.channels.SelectionKey;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/** Runs probes on a real event loop of its own, as the engine does, for probe tests. */
+final class ProbeRunner implements AutoCloseable {
+    final Faults faults = new Faults();
+    final EventLoop loop = new EventLoop(0, "probe-test-loop", faults);
+    private final ExecutorService executor = Executors.newFixedThreadPool(2);
+
+    ProbeRunner() {
+        loop.start();
+    }
+
+    /** Runs one check of {@code probe} against {@code address} on the loop; waits up to 5 s. */
+    ProbeResult check(HealthProbe probe, InetSocketAddress address) throws Exception {
+        Target target = new Target(address);
+        CompletableFuture<ProbeResult> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            CompletionStage<ProbeResult> stage = probe.check(target);
+            stage.whenComplete((r, t) -> {
+                if (t != null) {
+                    result.completeExceptionally(t);
+                } else {
+                    result.complete(r);
+                }
+            });
+        });
+        return result.get(5, TimeUnit.SECONDS);
+    }
+
+    /** Selection keys still valid on the loop (probe sockets not yet released). */
+    long liveKeys() throws Exception {
+        CompletableFuture<Long> count = new CompletableFuture<>();
+        loop.execute(() -> count.complete(loop.selector().keys().stream().filter(SelectionKey::isValid).count()));
+        return count.get(5, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() {
+        loop.shutdown();
+        loop.terminated().orTimeout(5, TimeUnit.SECONDS).join();
+        executor.shutdownNow();
+    }
+
+    private final class Target implements LoopTarget {
+        private final InetSocketAddress address;
+
+        Target(InetSocketAddress address) {
+            this.address = address;
+        }
+
+        @Override
+        public Backend backend() {
+            return Backend.of(address.getAddress().getHostAddress(), address.getPort());
+        }
+
+        @Override
+        public InetSocketAddress address() {
+            return address;
+        }
+
+        @Override
+        public Duration timeout() {
+            return Duration.ofSeconds(2);
+        }
+
+        @Override
+        public EventLoop loop() {
+            return loop;
+        }
+
+        @Override
+        public Executor blockingExecutor() {
+            return executor;
+        }
+    }
+}
