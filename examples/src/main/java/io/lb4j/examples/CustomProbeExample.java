@@ -93,6 +93,7 @@ public final class CustomProbeExample {
                 .probe(spareCapacityProbe(http))
                 .probeInterval(Duration.ofSeconds(2))
                 .probeTimeout(Duration.ofSeconds(1))
+                .drainTimeout(Duration.ofMillis(200)) // the JDK client keeps its connection alive: don't wait for it
                 .build()) {
             lb.start(); // returns once each backend's first probe has answered
             for (BalancerStats.BackendStats s : lb.stats().backends()) {
