@@ -204,11 +204,12 @@ public final class WebSocketDemo {
     }
 
     /**
-     * The probe the balancer uses for the backends: the one place to change it. A TCP connect for
-     * now; {@code HealthProbe.webSocket(PATH)} checks the handshake itself.
+     * The probe the balancer uses for the backends: a real RFC 6455 opening handshake on the chat
+     * path, healthy only on 101 with the right accept key (a TCP connect would pass a backend whose
+     * port is open but whose WebSocket endpoint is broken).
      */
     private static HealthProbe probe() {
-        return HealthProbe.tcp();
+        return HealthProbe.webSocket(PATH);
     }
 
     private Summary story() {
