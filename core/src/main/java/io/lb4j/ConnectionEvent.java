@@ -18,7 +18,10 @@ import java.time.Instant;
  * @param reason why it closed or was rejected, such as {@code "closed"} (both sides finished),
  *               {@code "client reset"}, {@code "backend reset"}, {@code "idle timeout"},
  *               {@code "balancer closed"}, {@code "no usable backend"},
- *               {@code "all connect attempts failed"}; {@code null} for an opened connection
+ *               {@code "all connect attempts failed"}, and for clients refused at accept
+ *               {@code "not in an allowed range"}, {@code "in a denied range"},
+ *               {@code "per-client connection limit"}, {@code "not allowed to send a PROXY header"};
+ *               {@code null} for an opened connection
  */
 public record ConnectionEvent(Instant time, InetSocketAddress client, InetSocketAddress frontend, Backend backend,
                               Duration duration, long bytesToBackend, long bytesToClient, String reason) {

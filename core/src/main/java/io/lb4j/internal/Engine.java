@@ -361,6 +361,18 @@ public final class Engine implements Relay.Events {
     }
 
     @Override
+    public void refused(Frontend frontend, InetSocketAddress client, String why) {
+        if (wantsRejected && client != null) {
+            try {
+                config.listener().connectionRejected(new ConnectionEvent(Instant.now(), client, frontend.address(),
+                        null, java.time.Duration.ZERO, 0, 0, why));
+            } catch (RuntimeException e) {
+                faults.record("listener", e);
+            }
+        }
+    }
+
+    @Override
     public void closed(ConnectionPair pair, String why) {
         pair.frontendListener().pairClosed(loopOf(pair));
         boolean rejected = pair.backend() == null;

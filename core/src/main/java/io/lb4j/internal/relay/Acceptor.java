@@ -119,7 +119,7 @@ public final class Acceptor extends Timer implements Handler {
                 refused = slot == null ? "per-client connection limit" : null;
             }
             if (refused != null) {
-                refuse(channel, admission);
+                refuse(channel, admission, remote, refused);
                 return;
             }
             channel.configureBlocking(false);
@@ -130,7 +130,7 @@ public final class Acceptor extends Timer implements Handler {
             if (slot != null) {
                 admission.releaseClient(remote.getAddress(), slot);
             }
-            refuse(channel, admission);
+            refuse(channel, admission, remote, "client left during setup");
             return;
         }
         ConnectionPair pair = new ConnectionPair(relay, loop, frontend, channel, clientKey, remote, slot);
@@ -140,9 +140,10 @@ public final class Acceptor extends Timer implements Handler {
     }
 
     /** Closes a client refused at accept (or lost during setup) and counts it as rejected. */
-    private void refuse(SocketChannel channel, Admission admission) {
+    private void refuse(SocketChannel channel, Admission admission, InetSocketAddress remote, String why) {
         admission.unreserve();
         frontend.rejected(loop.id());
+        relay.events().refused(frontend, remote, why);
         try {
             channel.close();
         } catch (IOException ignored) {

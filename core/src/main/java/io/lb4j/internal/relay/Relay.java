@@ -31,5 +31,13 @@ public record Relay(Pool pool, long idleTimeoutNs, boolean resetOnIdle, long con
 
         /** A connect attempt to {@code backend} failed. */
         void connectFailed(BackendState backend, String why);
+
+        /**
+         * A client was closed at accept, before any pair existed (allow/deny, per-client limit, an
+         * untrusted PROXY sender); already counted as rejected on {@code frontend}.
+         *
+         * @param client the TCP peer, or {@code null} when it left before its address was read
+         */
+        void refused(Frontend frontend, java.net.InetSocketAddress client, String why);
     }
 }
