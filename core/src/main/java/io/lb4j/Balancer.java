@@ -145,6 +145,8 @@ public final class Balancer implements AutoCloseable {
         private int passiveFailureThreshold = Config.Health.DEFAULTS.passiveFailureThreshold();
         private boolean closeOnUnhealthy;
         private boolean panicMode;
+        private Duration closeRemovedAfter;
+        private boolean closeOnAdminDown = true;
 
         private Builder() {
         }
@@ -565,6 +567,32 @@ public final class Balancer implements AutoCloseable {
         }
 
         /**
+         * Closes the open connections to a backend the registry removed once {@code grace} has
+         * passed since its removal; zero closes them at once. Default: never — they run until they
+         * end (a removed backend only stops getting new connections).
+         *
+         * @param grace zero or more
+         * @return this builder
+         */
+        public Builder closeRemovedAfter(Duration grace) {
+            this.closeRemovedAfter = Config.nonNegative("closeRemovedAfter", grace);
+            return this;
+        }
+
+        /**
+         * Whether setting a backend's admin state to {@link Backend.AdminState#DOWN} closes its open
+         * connections at once. Default {@code true}; with {@code false}, {@code DOWN} only stops new
+         * connections and probes. ({@link Backend.AdminState#DRAIN} never closes anything.)
+         *
+         * @param close whether {@code DOWN} closes open connections
+         * @return this builder
+         */
+        public Builder closeOnAdminDown(boolean close) {
+            this.closeOnAdminDown = close;
+            return this;
+        }
+
+        /**
          * Checks the rules across settings and returns an unstarted balancer.
          *
          * @return a balancer, not yet started
@@ -592,7 +620,8 @@ public final class Balancer implements AutoCloseable {
                     probeInterval.toNanos(), probeTimeout.toNanos(), unhealthyThreshold, healthyThreshold,
                     probePort, idleTimeout.toNanos(), resetOnIdle, connectTimeout.toNanos(), connectAttempts,
                     eventLoops, drainTimeout.toNanos(), listener, edge, metricsAddress, jmx,
-                    new Config.Health(initialHealth, passiveFailureThreshold, closeOnUnhealthy, panicMode)));
+                    new Config.Health(initialHealth, passiveFailureThreshold, closeOnUnhealthy, panicMode),
+                    closeRemovedAfter == null ? -1 : closeRemovedAfter.toNanos(), closeOnAdminDown));
         }
     }
 }

@@ -9,6 +9,7 @@ import io.lb4j.internal.export.FlightEvents;
 import io.lb4j.internal.export.MBeans;
 import io.lb4j.internal.export.MetricsServer;
 import io.lb4j.internal.loop.EventLoop;
+import io.lb4j.internal.loop.Timer;
 import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.pool.Counters;
 import io.lb4j.internal.pool.Pool;
@@ -161,6 +162,8 @@ public final class Engine implements Relay.Events {
             }
         }
         awaitFirstProbes();
+        // first results queue a rebuild on the control thread: wait for it, so the first client sees them
+        join(CompletableFuture.runAsync(pool::rebuild, control), 5_000, "first selection");
         if (config.jmx()) {
             mbeans = new MBeans(format(frontends.get(0).address()), this::stats, faults);
             mbeans.registerBalancer();
@@ -282,6 +285,19 @@ public final class Engine implements Relay.Events {
                     if (mbeans != null) {
                         mbeans.backendRemoved(removed.backend().name());
                     }
+                    if (config.removedGraceNs() >= 0) {
+                        closeConnectionsTo(removed, config.removedGraceNs(), "backend removed");
+                    }
+                }
+                for (BackendState down : change.adminDown()) {
+                    if (config.closeOnAdminDown()) {
+                        closeConnectionsTo(down, 0, "backend admin down");
+                    }
+                }
+                for (BackendState up : change.adminUp()) {
+                    if (checker != null) {
+                        checker.probeNow(up);
+                    }
                 }
             } catch (RuntimeException e) {
                 faults.record("registry snapshot", e);
@@ -289,6 +305,24 @@ public final class Engine implements Relay.Events {
                 firstSnapshot.complete(null);
             }
         });
+    }
+
+    /**
+     * Closes the open connections to {@code backend} after {@code delayNs} (through
+     * {@link #closePairs}); the delay runs on the first loop's timer wheel.
+     */
+    private void closeConnectionsTo(BackendState backend, long delayNs, String why) {
+        if (delayNs == 0) {
+            closePairs(backend, why);
+            return;
+        }
+        EventLoop first = loops[0];
+        first.execute(() -> first.timers().schedule(new Timer() {
+            @Override
+            protected void expired(long nowNs) {
+                closePairs(backend, why);
+            }
+        }, first.nowNs() + delayNs));
     }
 
     private void awaitFirstSnapshot() {

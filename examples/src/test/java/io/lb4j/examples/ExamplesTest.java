@@ -48,4 +48,12 @@ class ExamplesTest {
         assertEquals(List.of("roomy is UP (probe: ok)", "full is DOWN (probe: probe said unhealthy)",
                 "through lb4j: hello from roomy", "through lb4j: hello from roomy"), lines);
     }
+
+    @Test
+    void shouldReachABackendThatTheCustomRegistryListsLater() {
+        List<String> story = assertTimeoutPreemptively(Duration.ofSeconds(30), CustomRegistryExample::run);
+        assertEquals("before: one, one", story.get(0), story.toString());
+        assertTrue(story.get(1).startsWith("after 'two' was listed: [") && story.get(1).endsWith("two]"),
+                story.toString());
+    }
 }

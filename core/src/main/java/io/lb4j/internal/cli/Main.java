@@ -74,7 +74,7 @@ public final class Main {
         boolean handled = Signals.install(onSignal);
         try {
             balancer.start();
-        } catch (UncheckedIOException | IllegalStateException e) {
+        } catch (UncheckedIOException | IllegalStateException | IllegalArgumentException e) {
             err.println("lb4j: " + e.getMessage());
             balancer.closeNow();
             return 1;

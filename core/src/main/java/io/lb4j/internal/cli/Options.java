@@ -1,6 +1,7 @@
 package io.lb4j.internal.cli;
 
 import io.lb4j.Backend;
+import io.lb4j.BackendRegistry;
 import io.lb4j.Balancer;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthProbe;
@@ -9,7 +10,10 @@ import io.lb4j.internal.Cidr;
 import io.lb4j.HealthState;
 import io.lb4j.internal.Config;
 import io.lb4j.internal.Durations;
+import io.lb4j.internal.registry.CompositeRegistry;
+import io.lb4j.internal.registry.FileRegistry;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +32,15 @@ final class Options {
             "  --listen HOST:PORT             frontend address; repeatable; [::1]:PORT for IPv6 (required)",
             "  --backend HOST:PORT[,weight=N][,max-connections=N]",
             "                                 a backend; repeatable; weight 1-1000 (default 1)",
+            "  --backends-file PATH           one HOST:PORT [weight=N] [max-connections=N] [state=up|down|drain]",
+            "                                 a line, # comments; re-read on change (within 2s); a bad line is",
+            "                                 reported as PATH:LINE: reason and the last good set kept",
+            "  --backends-dns NAME:PORT       A/AAAA records of NAME with PORT, re-resolved at TTL expiry (>= 1s)",
+            "  --backends-srv NAME            SRV records of NAME (lowest priority; weight 0 counts as 1)",
+            "  --dns-server HOST:PORT         resolver for the two above (default: first nameserver of",
+            "                                 /etc/resolv.conf)",
+            "                                 Backend sources combine: their union is the pool (the first",
+            "                                 source listing a HOST:PORT wins); at least one is required.",
             "  --policy NAME                  round-robin, weighted-round-robin, least-connections, power-of-two,",
             "                                 five-tuple, source-ip, source-ip-protocol (default five-tuple)",
             "  --slow-start D                 ramp a backend that turns healthy from 5% to its full share over D",
@@ -71,13 +84,11 @@ final class Options {
             "  --help, --version              print and exit",
             "",
             "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
-            "Not supported yet: --backends-file, --backends-dns, --backends-srv, --dns-server,",
-            "  --front-health*.",
+            "Not supported yet: --front-health*.",
             "") + "\n";
 
     /** Options of the contract that later work brings; refused with exit 2 until then. */
-    private static final Set<String> LATER = Set.of("--backends-file", "--backends-dns", "--backends-srv",
-            "--dns-server",
+    private static final Set<String> LATER = Set.of(
             "--front-health", "--front-health-mode", "--front-health-min-backends", "--front-health-grace");
     private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
             "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode");
@@ -100,6 +111,10 @@ final class Options {
     private Duration drainTimeout;
     private InetSocketAddress metrics;
     private boolean accessLog;
+    private final List<Path> backendFiles = new ArrayList<>();
+    private final List<String[]> backendDns = new ArrayList<>();
+    private final List<String> backendSrv = new ArrayList<>();
+    private InetSocketAddress dnsServer;
     private boolean help;
     private boolean version;
     private ProxyProtocol proxyProtocol;
@@ -164,8 +179,9 @@ final class Options {
         if (o.listen.isEmpty()) {
             throw new IllegalArgumentException("--listen: required (at least one frontend HOST:PORT)");
         }
-        if (o.backends.isEmpty()) {
-            throw new IllegalArgumentException("--backend: required (at least one backend HOST:PORT)");
+        if (o.backends.isEmpty() && o.backendFiles.isEmpty() && o.backendDns.isEmpty() && o.backendSrv.isEmpty()) {
+            throw new IllegalArgumentException("--backend: required (at least one backend source: --backend, "
+                    + "--backends-file, --backends-dns or --backends-srv)");
         }
         if (!o.acceptProxyFrom.isEmpty() && !o.acceptProxyProtocol) {
             throw new IllegalArgumentException("--accept-proxy-from: given without --accept-proxy-protocol");
@@ -278,6 +294,22 @@ final class Options {
             case "--passive-failure-threshold":
                 passiveFailureThreshold = integer(name, value, 0, 1_000_000);
                 break;
+            // backend sources (registries); they combine with --backend
+            case "--backends-file":
+                backendFiles.add(backendsFile(value));
+                break;
+            case "--backends-dns":
+                backendDns.add(dnsNamePort(value));
+                break;
+            case "--backends-srv":
+                backendSrv.add(wrap(name, () -> {
+                    BackendRegistry.dnsSrv(value); // checks the name
+                    return value;
+                }));
+                break;
+            case "--dns-server":
+                dnsServer = dnsServer(value);
+                break;
             default:
                 throw new IllegalArgumentException(name + ": unknown option (see --help)");
         }
@@ -286,7 +318,11 @@ final class Options {
     Balancer.Builder toBuilder() {
         Balancer.Builder b = Balancer.builder();
         listen.forEach(b::listen);
-        backends.forEach(b::backend);
+        if (backendFiles.isEmpty() && backendDns.isEmpty() && backendSrv.isEmpty()) {
+            backends.forEach(b::backend);
+        } else {
+            b.registry(registry());
+        }
         if (policy != null) {
             b.policy(policy);
         }
@@ -345,6 +381,47 @@ final class Options {
         b.closeOnUnhealthy(closeOnUnhealthy);
         b.panicMode(panicMode);
         return b;
+    }
+
+    /** Every backend source as one registry: --backend first, then files, DNS and SRV names. */
+    private BackendRegistry registry() {
+        List<BackendRegistry> sources = new ArrayList<>();
+        if (!backends.isEmpty()) {
+            sources.add(BackendRegistry.fixed(backends));
+        }
+        backendFiles.forEach(f -> sources.add(BackendRegistry.file(f)));
+        backendDns.forEach(d -> sources.add(BackendRegistry.dns(d[0], Integer.parseInt(d[1]), dnsServer)));
+        backendSrv.forEach(n -> sources.add(BackendRegistry.dnsSrv(n, dnsServer)));
+        return sources.size() == 1 ? sources.get(0) : new CompositeRegistry(sources);
+    }
+
+    private static Path backendsFile(String value) {
+        Path file = Path.of(value);
+        wrap("--backends-file", () -> FileRegistry.read(file)); // a missing or bad file is exit 2
+        return file;
+    }
+
+    private static String[] dnsNamePort(String value) {
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new IllegalArgumentException("--backends-dns: '" + value + "' (expected: NAME:PORT)");
+        }
+        String host = value.substring(0, colon);
+        int port = integer("--backends-dns", value.substring(colon + 1), 1, 65535, "port");
+        wrap("--backends-dns", () -> BackendRegistry.dns(host, port));
+        return new String[] {host, String.valueOf(port)};
+    }
+
+    private static InetSocketAddress dnsServer(String value) {
+        InetSocketAddress parsed = wrap("--dns-server", () -> Config.parseAddress("--dns-server", value));
+        if (parsed.getPort() == 0) {
+            throw new IllegalArgumentException("--dns-server: '" + value + "' (expected: HOST:PORT with PORT 1-65535)");
+        }
+        InetSocketAddress resolved = new InetSocketAddress(parsed.getHostString(), parsed.getPort());
+        if (resolved.isUnresolved()) {
+            throw new IllegalArgumentException("--dns-server: '" + value + "': unknown host");
+        }
+        return resolved;
     }
 
     private static Backend backend(String value) {

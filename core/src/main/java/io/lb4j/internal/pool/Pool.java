@@ -33,8 +33,16 @@ public final class Pool {
                            BalancingPolicy.Selection selection) {
     }
 
-    /** What a membership change did. */
-    public record Change(List<BackendState> added, List<BackendState> removed) {
+    /**
+     * What a membership change did.
+     *
+     * @param added members that joined (to be probed)
+     * @param removed members that left (no new connections; open ones keep running)
+     * @param adminDown kept members whose admin state became {@code DOWN} (open connections to close)
+     * @param adminUp kept members whose admin state left {@code DOWN} (to be probed again at once)
+     */
+    public record Change(List<BackendState> added, List<BackendState> removed, List<BackendState> adminDown,
+                         List<BackendState> adminUp) {
     }
 
     private static final System.Logger LOG = System.getLogger("io.lb4j");
@@ -106,6 +114,8 @@ public final class Pool {
         }
         List<BackendState> added = new ArrayList<>();
         List<BackendState> removed = new ArrayList<>();
+        List<BackendState> adminDown = new ArrayList<>();
+        List<BackendState> adminUp = new ArrayList<>();
         Map<String, BackendState> next = new LinkedHashMap<>();
         for (Backend b : backends) {
             BackendState state = byName.get(b.name());
@@ -122,7 +132,13 @@ public final class Pool {
                 }
                 added.add(state);
             } else {
+                Backend.AdminState before = state.backend().adminState();
                 state.backend(b);
+                if (before != b.adminState() && b.adminState() == Backend.AdminState.DOWN) {
+                    adminDown.add(state);
+                } else if (before == Backend.AdminState.DOWN && b.adminState() != Backend.AdminState.DOWN) {
+                    adminUp.add(state);
+                }
             }
             next.put(b.name(), state);
         }
@@ -136,7 +152,7 @@ public final class Pool {
         byName.putAll(next);
         applied = true;
         rebuild();
-        return new Change(added, removed);
+        return new Change(added, removed, adminDown, adminUp);
     }
 
     /** Rebuilds the selection from the current members (after a health or admin change). */

@@ -89,6 +89,28 @@ public final class HealthChecker {
         loop.execute(() -> new Prober(state, loop).expired(loop.nowNs()));
     }
 
+    /**
+     * Probes a backend at once, outside its schedule: for one whose admin state just left
+     * {@code DOWN}, whose health is stale. Until that probe answers it counts as unknown (no new
+     * connections). Thread-safe.
+     */
+    public void probeNow(BackendState state) {
+        EventLoop loop = loops[state.loopId()];
+        loop.execute(() -> {
+            InetSocketAddress address = state.address();
+            if (state.removed() || address == null || state.backend().adminState() == Backend.AdminState.DOWN) {
+                return;
+            }
+            HealthState before = state.health(HealthState.UNKNOWN, "admin state changed, probing");
+            state.streak.reset();
+            if (before != HealthState.UNKNOWN) {
+                sink.changed(state, before, HealthState.UNKNOWN, "admin state changed, probing");
+            }
+            new Run(state, loop, probePort != 0 ? new InetSocketAddress(address.getAddress(), probePort) : address)
+                    .start(loop.nowNs());
+        });
+    }
+
     private final class Prober extends Timer {
         private final BackendState state;
         private final EventLoop loop;

@@ -1,0 +1,129 @@
+package io.lb4j.internal.registry;
+
+import static io.lb4j.internal.registry.DnsRegistryTest.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.lb4j.Backend;
+import io.lb4j.BackendRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileRegistryTest {
+    /** CLI.md: a change applies within 2 s. */
+    private static final long APPLY_MS = 2_000;
+
+    @TempDir
+    Path dir;
+
+    private final List<List<Backend>> pushed = new CopyOnWriteArrayList<>();
+
+    private List<Backend> last() {
+        return pushed.get(pushed.size() - 1);
+    }
+
+    @Test
+    void shouldParseEveryFieldAndIgnoreCommentsAndBlankLines() {
+        List<Backend> backends = FileRegistry.parse(Path.of("b.txt"), String.join("\n",
+                "# pool", "", "10.0.0.1:80", "  10.0.0.2:81 weight=5 max-connections=7 state=drain  # canary",
+                "[::1]:82\tstate=down", "host.example:83 state=UP"));
+        assertEquals(List.of(Backend.of("10.0.0.1", 80),
+                new Backend("10.0.0.2", 81, 5, 7, Backend.AdminState.DRAIN),
+                Backend.of("::1", 82).withAdminState(Backend.AdminState.DOWN),
+                Backend.of("host.example", 83)), backends);
+    }
+
+    @Test
+    void shouldNameFileAndLineOfABadLine() {
+        Path file = Path.of("b.txt");
+        assertEquals("b.txt:2: weight: '0' (expected: 1-1000)", assertThrows(IllegalArgumentException.class,
+                () -> FileRegistry.parse(file, "10.0.0.1:80\n10.0.0.2:80 weight=0")).getMessage());
+        assertEquals("b.txt:1: state: 'off' (expected: up, down or drain)", assertThrows(IllegalArgumentException.class,
+                () -> FileRegistry.parse(file, "10.0.0.1:80 state=off")).getMessage());
+        assertEquals("b.txt:3: '10.0.0.1:80' listed twice", assertThrows(IllegalArgumentException.class,
+                () -> FileRegistry.parse(file, "10.0.0.1:80\n#\n10.0.0.1:80")).getMessage());
+        assertEquals("b.txt:1: backend: 'nohost' (expected: HOST:PORT)", assertThrows(IllegalArgumentException.class,
+                () -> FileRegistry.parse(file, "nohost")).getMessage());
+        assertEquals("b.txt:1: 'speed=3' (expected: weight=N, max-connections=N or state=up|down|drain)",
+                assertThrows(IllegalArgumentException.class, () -> FileRegistry.parse(file, "a:1 speed=3")).getMessage());
+    }
+
+    @Test
+    void shouldFailStartWhenTheFileIsMissingOrBad() throws Exception {
+        Path missing = dir.resolve("missing.txt");
+        try (BackendRegistry registry = BackendRegistry.file(missing)) {
+            assertEquals(missing + ": cannot read (no such file)",
+                    assertThrows(IllegalArgumentException.class, () -> registry.start(pushed::add)).getMessage());
+        }
+        Path bad = Files.writeString(dir.resolve("bad.txt"), "10.0.0.1:0\n");
+        try (BackendRegistry registry = BackendRegistry.file(bad)) {
+            assertEquals(bad + ":1: backend port: 0 (expected: 1-65535)",
+                    assertThrows(IllegalArgumentException.class, () -> registry.start(pushed::add)).getMessage());
+        }
+        assertEquals(List.of(), pushed);
+    }
+
+    @Test
+    void shouldFollowAddRemoveDrainBadLineAndDeletion() throws Exception {
+        Path file = Files.writeString(dir.resolve("backends.txt"), "127.0.0.1:1001\n127.0.0.1:1002\n");
+        try (BackendRegistry registry = BackendRegistry.file(file)) {
+            registry.start(pushed::add);
+            assertEquals(List.of(Backend.of("127.0.0.1", 1001), Backend.of("127.0.0.1", 1002)), last());
+
+            rewrite(file, "127.0.0.1:1001\n127.0.0.1:1002\n127.0.0.1:1003 weight=3\n");
+            await(() -> last().size() == 3, APPLY_MS, () -> "add: " + pushed);
+            assertEquals(Backend.of("127.0.0.1", 1003).withWeight(3), last().get(2));
+
+            rewrite(file, "127.0.0.1:1002\n127.0.0.1:1003 weight=3\n");
+            await(() -> last().size() == 2, APPLY_MS, () -> "remove: " + pushed);
+            assertEquals(List.of(Backend.of("127.0.0.1", 1002), Backend.of("127.0.0.1", 1003).withWeight(3)), last());
+
+            rewrite(file, "127.0.0.1:1002 state=drain\n127.0.0.1:1003 weight=3\n");
+            await(() -> last().get(0).adminState() == Backend.AdminState.DRAIN, APPLY_MS, () -> "drain: " + pushed);
+            List<Backend> good = last();
+            int pushes = pushed.size();
+
+            rewrite(file, "127.0.0.1:1002\n127.0.0.1:99999\n");
+            assertNothingPushedFor(3 * FileRegistry.CHECK_MS, pushes, "after a bad line");
+            Files.delete(file);
+            assertNothingPushedFor(3 * FileRegistry.CHECK_MS, pushes, "after deletion");
+            assertEquals(good, last());
+
+            rewrite(file, "127.0.0.1:1004\n");
+            await(() -> last().equals(List.of(Backend.of("127.0.0.1", 1004))), APPLY_MS, () -> "recreated: " + pushed);
+        }
+    }
+
+    @Test
+    void shouldStopWatchingOnClose() throws Exception {
+        Path file = Files.writeString(dir.resolve("b.txt"), "127.0.0.1:1001\n");
+        BackendRegistry registry = BackendRegistry.file(file);
+        registry.start(pushed::add);
+        registry.close();
+        await(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("lb4j-file-registry")),
+                APPLY_MS, () -> "watcher thread still running");
+        rewrite(file, "127.0.0.1:1002\n");
+        assertEquals(1, pushed.size());
+    }
+
+    /** Samples over a time span (at least one periodic check) that no snapshot was pushed. */
+    private void assertNothingPushedFor(long ms, int pushes, String when) throws InterruptedException {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
+        while (System.nanoTime() - until < 0) {
+            assertEquals(pushes, pushed.size(), "pushed " + when + ": " + pushed);
+            Thread.sleep(50); // sampling an invariant over a time span, not synchronising
+        }
+    }
+
+    private static void rewrite(Path file, String text) throws Exception {
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.writeString(temp, text);
+        Files.move(temp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+}
