@@ -267,7 +267,17 @@ public final class Engine implements Relay.Events {
     }
 
     private void snapshot(List<Backend> backends) {
-        List<Backend> copy = List.copyOf(backends);
+        List<Backend> copy;
+        try {
+            copy = List.copyOf(backends);
+        } catch (NullPointerException e) {
+            // a registry's garbage must not hurt it or the pool: count it, keep the last good set
+            faults.record("registry snapshot", new IllegalArgumentException("backends: null list or null backend"));
+            return;
+        }
+        if (control.isShutdown()) {
+            return; // a registry pushing after close: nothing left to update
+        }
         control.execute(() -> {
             try {
                 Pool.Change change = pool.apply(copy);
