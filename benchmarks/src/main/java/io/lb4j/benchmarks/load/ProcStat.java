@@ -1,0 +1,49 @@
+package io.lb4j.benchmarks.load;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reads another process's CPU time and resident memory from {@code /proc}, the way BENCHMARKS.md
+ * defines "CPU per op" and "memory per connection". Linux only; elsewhere every figure reads -1.
+ */
+final class ProcStat {
+    /** {@code getconf CLK_TCK} on every Linux architecture the JDK runs on. */
+    private static final long NS_PER_TICK = 10_000_000L;
+
+    private ProcStat() {
+    }
+
+    /** User plus system CPU time of process {@code pid} so far, in nanoseconds, or -1. */
+    static long cpuNs(long pid) {
+        if (pid <= 0) {
+            return -1;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            // fields after the command (which may hold spaces) start at state, field 3; utime is 14
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * NS_PER_TICK;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** {@code VmRSS} of process {@code pid}, in KiB, or -1. */
+    static long rssKiB(long pid) {
+        if (pid <= 0) {
+            return -1;
+        }
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.substring(6).replace("kB", "").trim());
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,101 @@
+package io.lb4j.benchmarks.load;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lb4j.Balancer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The load benchmark's smoke mode for CI: each workload runs for about a second through an
+ * in-process balancer against in-process backends. It checks only that traffic flowed and every
+ * response was right, never how fast: speed lives in compare.sh, not in tests.
+ */
+class LoadSmokeTest {
+
+    private static LoadClient.Result through(BackendServer.Mode mode, LoadClient.Workload workload, int connections)
+            throws Exception {
+        try (BackendServer backends = BackendServer.start(mode, "127.0.0.1", 0, 0)) {
+            Balancer balancer = Balancer.builder().listen("127.0.0.1:0")
+                    .backend("127.0.0.1:" + backends.addresses().get(0).getPort())
+                    .backend("127.0.0.1:" + backends.addresses().get(1).getPort())
+                    .eventLoops(1).probe(null).build();
+            balancer.start();
+            try {
+                LoadClient.Config config = new LoadClient.Config();
+                config.workload = workload;
+                config.target = balancer.addresses().get(0);
+                config.connections = connections;
+                config.depth = 2;
+                config.warmupSeconds = 0.3;
+                config.durationSeconds = 1;
+                config.proxyPid = ProcessHandle.current().pid();
+                config.label = "lb4j";
+                return LoadClient.run(config);
+            } finally {
+                balancer.close();
+            }
+        }
+    }
+
+    @Test
+    void shouldCompleteCheckedRequestsOverKeepAliveConnectionsThroughTheBalancer() throws Exception {
+        LoadClient.Result result = through(BackendServer.Mode.HTTP, LoadClient.Workload.RR, 8);
+
+        assertEquals(0, result.errors, result.line());
+        assertTrue(result.ops > 0, result.line());
+        assertTrue(Long.parseLong(result.values.get("p99us")) >= 0, result.line());
+    }
+
+    @Test
+    void shouldEchoCheckedWebSocketMessagesThroughTheBalancer() throws Exception {
+        LoadClient.Result result = through(BackendServer.Mode.WS, LoadClient.Workload.WS_ECHO, 8);
+
+        assertEquals(0, result.errors, result.line());
+        assertTrue(result.ops > 0, result.line());
+    }
+
+    @Test
+    void shouldOpenANewConnectionPerRequestThroughTheBalancer() throws Exception {
+        LoadClient.Result result = through(BackendServer.Mode.HTTP_CLOSE, LoadClient.Workload.CONN, 4);
+
+        assertEquals(0, result.errors, result.line());
+        assertTrue(result.ops > 0, result.line());
+    }
+
+    @Test
+    void shouldMoveBytesBothWaysInBulkThroughTheBalancer() throws Exception {
+        LoadClient.Result result = through(BackendServer.Mode.BULK, LoadClient.Workload.BULK, 2);
+
+        assertEquals(0, result.errors, result.line());
+        assertTrue(Double.parseDouble(result.values.get("upGbps")) > 0, result.line());
+        assertTrue(Double.parseDouble(result.values.get("downGbps")) > 0, result.line());
+    }
+
+    @Test
+    void shouldHoldIdleWebSocketsAndReadTheProxyMemory() throws Exception {
+        LoadClient.Result result = through(BackendServer.Mode.WS, LoadClient.Workload.WS_IDLE, 50);
+
+        assertEquals(0, result.errors, result.line());
+        assertEquals(50, result.ops, result.line());
+        assertTrue(Long.parseLong(result.values.get("rssAfterKiB")) > 0, result.line());
+    }
+
+    @Test
+    void shouldPutEachRunNextToHaproxysInTheTable(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("results.txt");
+        Files.writeString(file, "RESULT workload=rr target=haproxy run=1 unit=req/s rate=100 p50us=5 p99us=10"
+                + " proxyCpuUsPerOp=20 proxyCpuPct=50 clientCpuPct=40 backendCpuPct=30 errors=0\n"
+                + "RESULT workload=rr target=lb4j run=1 unit=req/s rate=150 p50us=4 p99us=12"
+                + " proxyCpuUsPerOp=10 proxyCpuPct=45 clientCpuPct=50 backendCpuPct=30 errors=0\n");
+
+        String table = Table.render(file);
+
+        String lb4jRow = table.lines().filter(l -> l.contains(" lb4j ")).findFirst().orElseThrow();
+        assertTrue(lb4jRow.matches(".*\\b1\\.50\\s+1\\.20\\s+0\\.50\\s*$"), lb4jRow);
+        assertTrue(lb4jRow.contains(" 80 "), "generator CPU is client + backends: " + lb4jRow);
+    }
+}
