@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# Runs the end-to-end workloads of BENCHMARKS.md against: no balancer (direct), lb4j, HAProxy and
+# nginx (stream module), interleaved in one invocation, and prints one table with ratios to HAProxy.
+#
+#   benchmarks/compare.sh                 # full: 2 runs, 5 s warm-up + 10 s measured each, 9,600 idle pairs
+#   benchmarks/compare.sh --short         # smoke: 1 run, 1 s + 2 s, 200 idle pairs (seconds, not a figure)
+#   options: --runs N  --warmup S  --duration S  --idle N  --workloads "rr ws-echo conn bulk ws-idle"
+#            --targets "direct lb4j haproxy nginx"
+#   environment: LB4J_JAVA_OPTS (lb4j's JVM flags, default "-XX:+UseSerialGC -Xms64m -Xmx256m")
+#
+# The balancer under test gets core 0 (lb4j --threads 1, HAProxy nbthread 1, nginx worker_processes 1);
+# the load generator and the backends get core 1. Needs Linux, Java 17, taskset; installs haproxy,
+# nginx and libnginx-mod-stream with apt-get when missing (as root or through sudo).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUNS=2 WARMUP=5 DURATION=10 IDLE=9600
+WORKLOADS="rr ws-echo conn bulk ws-idle"
+TARGETS="direct lb4j haproxy nginx"
+LB4J_JAVA_OPTS=${LB4J_JAVA_OPTS:-"-XX:+UseSerialGC -Xms64m -Xmx256m"}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --short) RUNS=1 WARMUP=1 DURATION=2 IDLE=200 ;;
+    --runs) RUNS=$2; shift ;;
+    --warmup) WARMUP=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --idle) IDLE=$2; shift ;;
+    --workloads) WORKLOADS=$2; shift ;;
+    --targets) TARGETS=$2; shift ;;
+    *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+# ---- tools -----------------------------------------------------------------------------------
+missing=()
+command -v haproxy >/dev/null || missing+=(haproxy)
+command -v nginx >/dev/null || missing+=(nginx)
+[ -e /usr/lib/nginx/modules/ngx_stream_module.so ] || missing+=(libnginx-mod-stream)
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  echo "installing ${missing[*]}" >&2
+  $SUDO apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
+    || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q "${missing[@]}" >/dev/null; }
+fi
+LB4J_JAR=$(ls "$ROOT"/core/target/lb4j-core-*.jar 2>/dev/null | grep -v -e '-sources' -e '-javadoc' -e '-tests' | head -1 || true)
+BENCH_JAR="$ROOT/benchmarks/target/benchmarks.jar"
+if [ -z "$LB4J_JAR" ] || [ ! -f "$BENCH_JAR" ]; then
+  (cd "$ROOT" && mvn -B -ntp -q -DskipTests package -pl core,benchmarks -am)
+  LB4J_JAR=$(ls "$ROOT"/core/target/lb4j-core-*.jar | grep -v -e '-sources' -e '-javadoc' -e '-tests' | head -1)
+fi
+if [ "$(nproc)" -ge 2 ]; then LB_CPU=0 GEN_CPU=1; else LB_CPU=0 GEN_CPU=0; echo "one core only: not a fair figure" >&2; fi
+LOAD=(taskset -c "$GEN_CPU" java -Xms512m -Xmx1g -cp "$BENCH_JAR" io.lb4j.benchmarks.load.Load)
+
+WORK=$(mktemp -d /tmp/lb4j-compare.XXXXXX)
+RESULTS="$WORK/results.txt"
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT
+
+# ---- backends: one process per mode, two ports each, on the generator's core ---------------------
+declare -A PORTS=([rr]="19101 19102" [ws-echo]="19121 19122" [ws-idle]="19121 19122" [conn]="19111 19112" [bulk]="19131 19132")
+declare -A MODE=([rr]=http [ws-echo]=ws [ws-idle]=ws [conn]=http-close [bulk]=bulk)
+declare -A CONNS=([rr]=64 [ws-echo]=200 [conn]=16 [bulk]=2 [ws-idle]=$IDLE)
+declare -A DEPTH=([rr]=4 [ws-echo]=4 [conn]=1 [bulk]=1 [ws-idle]=0)
+declare -A BACKEND_PID
+for mode in http http-close ws bulk; do
+  case $mode in http) p="19101 19102";; http-close) p="19111 19112";; ws) p="19121 19122";; bulk) p="19131 19132";; esac
+  # shellcheck disable=SC2086
+  "${LOAD[@]}" serve $mode 127.0.0.1 $p >"$WORK/backend-$mode.log" 2>&1 &
+  BACKEND_PID[$mode]=$!
+  PIDS+=($!)
+done
+
+# ---- balancers: each pinned to core 0, round robin over the workload's two backends, no health checks
+start_target() { # target workload -> sets TARGET_ADDR, TARGET_PID, TARGET_JAVA
+  local target=$1 workload=$2 b1 b2
+  read -r b1 b2 <<<"${PORTS[$workload]}"
+  TARGET_PID=0 TARGET_JAVA=""
+  case $target in
+    direct)
+      TARGET_ADDR=127.0.0.1:$b1 ;;
+    lb4j)
+      TARGET_ADDR=127.0.0.1:19001
+      # shellcheck disable=SC2086
+      taskset -c "$LB_CPU" java $LB4J_JAVA_OPTS -jar "$LB4J_JAR" --listen "$TARGET_ADDR" \
+        --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --threads 1 --probe none --policy round-robin \
+        >"$WORK/lb4j.log" 2>&1 &
+      TARGET_PID=$! TARGET_JAVA=--proxy-java ;;
+    haproxy)
+      TARGET_ADDR=127.0.0.1:19002
+      cat >"$WORK/haproxy.cfg" <<EOF
+global
+  nbthread 1
+defaults
+  mode tcp
+  timeout connect 3s
+  timeout client 4m
+  timeout server 4m
+frontend f
+  bind $TARGET_ADDR
+  default_backend b
+backend b
+  balance roundrobin
+  server s1 127.0.0.1:$b1
+  server s2 127.0.0.1:$b2
+EOF
+      taskset -c "$LB_CPU" haproxy -db -f "$WORK/haproxy.cfg" >"$WORK/haproxy.log" 2>&1 &
+      TARGET_PID=$! ;;
+    nginx)
+      TARGET_ADDR=127.0.0.1:19003
+      mkdir -p "$WORK/nginx"
+      cat >"$WORK/nginx.conf" <<EOF
+load_module /usr/lib/nginx/modules/ngx_stream_module.so;
+daemon off;
+master_process off;
+worker_processes 1;
+worker_rlimit_nofile 20000;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log warn;
+events { worker_connections 20000; }
+stream {
+  upstream b { server 127.0.0.1:$b1; server 127.0.0.1:$b2; }
+  server { listen $TARGET_ADDR; proxy_pass b; proxy_timeout 4m; proxy_connect_timeout 3s; }
+}
+EOF
+      taskset -c "$LB_CPU" nginx -p "$WORK/nginx" -e "$WORK/nginx/error.log" -c "$WORK/nginx.conf" \
+        >"$WORK/nginx.log" 2>&1 &
+      TARGET_PID=$! ;;
+  esac
+  [ "$TARGET_PID" = 0 ] || PIDS+=("$TARGET_PID")
+}
+
+stop_target() {
+  if [ "$TARGET_PID" != 0 ]; then
+    kill "$TARGET_PID" 2>/dev/null || true
+    wait "$TARGET_PID" 2>/dev/null || true
+  fi
+}
+
+{
+  echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+  echo "# $(java -version 2>&1 | head -1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(nginx -v 2>&1)"
+  echo "# lb4j JVM: $LB4J_JAVA_OPTS; warm-up ${WARMUP}s, measured ${DURATION}s, $RUNS run(s); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$RESULTS"
+
+for workload in $WORKLOADS; do
+  for run in $(seq 1 "$RUNS"); do
+    for target in $TARGETS; do
+      [ "$workload" = ws-idle ] && [ "$target" = direct ] && continue # nothing in between to measure
+      start_target "$target" "$workload"
+      # shellcheck disable=SC2086
+      if ! "${LOAD[@]}" run --workload "$workload" --target "$TARGET_ADDR" --connections "${CONNS[$workload]}" \
+          --depth "${DEPTH[$workload]}" --warmup "$WARMUP" --duration "$DURATION" --label "$target" --run "$run" \
+          --proxy-pid "$TARGET_PID" --backend-pid "${BACKEND_PID[${MODE[$workload]}]}" $TARGET_JAVA \
+          >>"$RESULTS" 2>"$WORK/client.err"; then
+        echo "# $workload $target run $run failed: $(tail -1 "$WORK/client.err")" | tee -a "$RESULTS" >&2
+      fi
+      tail -1 "$RESULTS" >&2
+      stop_target
+    done
+  done
+done
+echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$RESULTS"
+echo
+grep '^#' "$RESULTS"
+"${LOAD[@]}" table "$RESULTS"
+echo "(raw results: $RESULTS)"
