@@ -83,6 +83,9 @@ public final class Load {
                 case "--label":
                     c.label = value;
                     break;
+                case "--hold":
+                    c.holdSeconds = Double.parseDouble(value);
+                    break;
                 case "--run":
                     c.run = Integer.parseInt(value);
                     break;

@@ -74,6 +74,8 @@ public final class LoadClient {
         public boolean proxyJava;
         /** Label of the thing measured, printed with the result. */
         public String label = "target";
+        /** ws-idle: seconds to keep the connections open after measuring, for inspecting the proxy. */
+        public double holdSeconds;
         /** Run number, printed with the result. */
         public int run = 1;
     }
@@ -203,7 +205,8 @@ public final class LoadClient {
         double openSeconds = (System.nanoTime() - opened) / 1e9;
         gcProxy();
         long after = ProcStat.rssKiB(config.proxyPid);
-        pump(System.nanoTime() + seconds(0.2)); // any resets from the proxy would land here
+        System.err.println("ws-idle: " + established + " connections open; holding " + config.holdSeconds + " s");
+        pump(System.nanoTime() + seconds(0.2 + config.holdSeconds)); // any resets from the proxy land here
         Result result = header();
         boolean measured = before > 0 && after > 0 && established > 0;
         result.values.put("rate", measured ? format((after - before) / (double) established) : "-");
