@@ -36,6 +36,8 @@ public final class EventLoop implements Runnable {
     private final Faults faults;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private ByteBuffer scratch = ByteBuffer.allocateDirect(BUFFER_BYTES);
+    private java.util.ArrayList<java.nio.channels.Channel> closeQueued = new java.util.ArrayList<>();
+    private java.util.ArrayList<java.nio.channels.Channel> closeReady = new java.util.ArrayList<>();
     private volatile boolean running = true;
     private long nowNs;
 
@@ -114,6 +116,29 @@ public final class EventLoop implements Runnable {
         }
     }
 
+    /**
+     * Closes {@code channel}, whose key the caller has cancelled, once the next select has deregistered
+     * that key. Closing a still-registered channel costs the JDK a {@code getsockopt(SO_LINGER)} and a
+     * {@code shutdown} before the real close at deregistration; deferring saves both, about a tenth of
+     * the system calls of a short connection (measured with {@code strace -c} on the conn workload).
+     * Only from this loop's thread.
+     */
+    public void closeAfterDeregister(java.nio.channels.Channel channel) {
+        closeQueued.add(channel);
+    }
+
+    private void closeDeregistered() {
+        java.util.ArrayList<java.nio.channels.Channel> ready = closeReady;
+        for (int i = 0, n = ready.size(); i < n; i++) {
+            try {
+                ready.get(i).close();
+            } catch (IOException e) {
+                // closing a dead connection: nothing to tell
+            }
+        }
+        ready.clear();
+    }
+
     /** Runs {@code task} on this loop soon; thread-safe. Tasks that throw are counted and logged. */
     public void execute(Runnable task) {
         tasks.add(task);
@@ -142,12 +167,17 @@ public final class EventLoop implements Runnable {
         try {
             while (running) {
                 wakeupPending.set(false);
-                if (tasks.isEmpty()) {
+                // channels whose keys were cancelled before this select are deregistered by it
+                java.util.ArrayList<java.nio.channels.Channel> swap = closeReady;
+                closeReady = closeQueued;
+                closeQueued = swap;
+                if (tasks.isEmpty() && closeReady.isEmpty()) {
                     long timeoutMs = timers.size() > 0 ? TICK_NS / 1_000_000 : 1000;
                     selector.select(onReady, timeoutMs);
                 } else {
                     selector.selectNow(onReady);
                 }
+                closeDeregistered();
                 nowNs = System.nanoTime();
                 runTasks();
                 timers.expire(nowNs);
@@ -215,6 +245,9 @@ public final class EventLoop implements Runnable {
         } catch (IOException e) {
             faults.record("event loop close", e);
         }
+        closeDeregistered();
+        closeReady = closeQueued;
+        closeDeregistered();
         Runnable task;
         while ((task = tasks.poll()) != null) {
             try {

@@ -257,11 +257,8 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
 
     private void failAttempt(String why) {
         loop.timers().cancel(this);
-        if (backendKey != null) {
-            backendKey.cancel();
-            backendKey = null;
-        }
-        closeQuietly(backend, false);
+        closeQuietly(backend, backendKey, false);
+        backendKey = null;
         backend = null;
         counters.connectFailures++;
         target.release();
@@ -554,9 +551,9 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             loop.release(toClient);
             toClient = null;
         }
-        closeQuietly(client, reset);
+        closeQuietly(client, clientKey, reset);
         if (backend != null) {
-            closeQuietly(backend, reset);
+            closeQuietly(backend, backendKey, reset);
         }
         headerIn = null;
         if (target != null) {
@@ -572,7 +569,8 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         close(false, "balancer closed");
     }
 
-    private static void closeQuietly(SocketChannel channel, boolean reset) {
+    /** Closes {@code channel} (RST when {@code reset}) after its key, if any, is deregistered. */
+    private void closeQuietly(SocketChannel channel, SelectionKey key, boolean reset) {
         try {
             if (reset && channel.isOpen()) {
                 channel.setOption(StandardSocketOptions.SO_LINGER, 0);
@@ -580,10 +578,15 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         } catch (IOException | RuntimeException ignored) {
             // not connected any more: a plain close is all that is left
         }
-        try {
-            channel.close();
-        } catch (IOException ignored) {
-            // closing: nothing more to do
+        if (key == null) {
+            try {
+                channel.close();
+            } catch (IOException ignored) {
+                // closing: nothing more to do
+            }
+            return;
         }
+        key.cancel();
+        loop.closeAfterDeregister(channel);
     }
 }
