@@ -9,10 +9,10 @@ import java.time.Duration;
  * @param backend the backend drained, or {@code null} for the whole balancer
  * @param closed connections the drain closed at their paced time
  * @param endedByThemselves connections that ended on their own before their turn came
- * @param closedAtDeadline connections still open when the hard deadline came (a busy loop fell
- *     behind, or they opened while the drain ran), closed then at once
+ * @param closedAtEnd connections the pacing did not reach: still open at the hard deadline (a busy
+ *     loop fell behind), or opened while the drain began; closed at once at the end
  * @param took from the call to the last close
  */
-public record DrainReport(Backend backend, int closed, int endedByThemselves, int closedAtDeadline,
+public record DrainReport(Backend backend, int closed, int endedByThemselves, int closedAtEnd,
                           Duration took) {
 }
