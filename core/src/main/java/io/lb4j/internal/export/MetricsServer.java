@@ -20,7 +20,8 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * A tiny HTTP/1.1 server for {@code GET /metrics} (Prometheus text) and {@code GET /stats} (JSON),
+ * A tiny HTTP/1.1 server for {@code GET /metrics} (Prometheus text), {@code GET /stats} and
+ * {@code GET /explain?client=IP:PORT} (JSON; also, in front-health mode, the front-door endpoint),
  * running on one of the engine's own event loops so that operations cost no extra thread. Every
  * exchange is bounded: a request head of at most {@value #MAX_HEAD_BYTES} bytes, {@value
  * #MAX_EXCHANGES} exchanges at once, {@value #EXCHANGE_TIMEOUT_MS} ms per exchange, one request per

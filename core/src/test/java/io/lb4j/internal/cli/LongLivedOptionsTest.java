@@ -55,6 +55,14 @@ class LongLivedOptionsTest {
         assertTrue(refusal("--tcp-keepalive", "500ms").startsWith("lb4j: --tcp-keepalive: '500ms'"));
     }
 
+    @Test
+    void shouldDescribeEveryLongLivedOptionInTheHelp() {
+        for (String option : new String[] {"--front-health HOST:PORT", "--front-health-mode http|tcp",
+                "--front-health-min-backends N", "--front-health-grace D", "--drain-pacing D", "--tcp-keepalive D"}) {
+            assertTrue(Options.HELP.contains("  " + option), option);
+        }
+    }
+
     private static int status(int port) throws IOException {
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(10_000);
