@@ -4,11 +4,13 @@ import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Config;
 import io.lb4j.internal.Edge;
 import io.lb4j.internal.Engine;
+import io.lb4j.internal.Lifecycle;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 
 /**
  * An embedded Layer-4 load balancer: accepts TCP connections on one or more frontend addresses,
@@ -92,9 +94,117 @@ public final class Balancer implements AutoCloseable {
         return engine.metricsAddress();
     }
 
+    // ---- long-lived connections: handles, explain, paced drain, front-door health ----
+
+    /**
+     * Every connection relayed now, oldest first: client, backend, age, idle time, bytes each way and
+     * the host's tag, each as a handle that can tag or close it. Each event loop lists its own
+     * connections between two rounds of work, so forwarding never stops; waits at most 5 s for them.
+     * Connections still connecting to a backend are not listed. Any thread but the balancer's own
+     * (not from a {@link BalancerListener} callback).
+     *
+     * @return snapshots with handles, oldest first
+     * @throws IllegalStateException before {@link #start()}, after {@link #close()}, or on an event loop
+     */
+    public List<Connection> connections() {
+        return engine.connections(null);
+    }
+
+    /**
+     * {@link #connections()} relayed to one backend.
+     *
+     * @param backend the backend, matched by {@link Backend#name() name}
+     * @return snapshots with handles, oldest first
+     * @throws IllegalStateException as {@link #connections()}
+     */
+    public List<Connection> connections(Backend backend) {
+        return engine.connections(Objects.requireNonNull(backend, "backend").name());
+    }
+
+    /**
+     * Why a connection from {@code client} would go where it goes: every backend in the policy's
+     * order for that client (for the hash policies: the key's slot owner first, then its fallback
+     * order), each with whether it would be used and why not — unhealthy since when and why, admin
+     * state, draining, connection limit, beyond the connect attempts. The frontend is taken to be the
+     * first listen address. Changes no state: a round-robin cursor is not advanced, so the backend
+     * marked used is the one the next connection would get, unless something changes in between
+     * (power of two draws at random: it shows one possible draw). Any thread; cheap, never blocks.
+     * Also served as {@code GET /explain?client=IP:PORT} on the metrics address.
+     *
+     * @param client the client's IP address and port
+     * @return the verdict on every configured backend
+     * @throws IllegalArgumentException when {@code client} is unresolved
+     * @throws IllegalStateException before {@link #start()} or after {@link #close()}
+     */
+    public Explanation explain(InetSocketAddress client) {
+        return engine.explain(client);
+    }
+
+    /**
+     * Paced drain of one backend, with FIN and a hard deadline equal to the window: see
+     * {@link #drain(Backend, Duration, Duration, boolean)}.
+     *
+     * @param backend the backend, matched by {@link Backend#name() name}
+     * @param window over how long its open connections are closed, more than zero
+     * @return completes with the report once every connection of the backend is closed
+     */
+    public CompletionStage<DrainReport> drain(Backend backend, Duration window) {
+        return drain(backend, window, window, false);
+    }
+
+    /**
+     * Paced drain of one backend, for a deploy that replaces it without a reconnect storm: at once it
+     * gets no new connections (it stays out of rotation while it is a member); then its open
+     * connections are closed spread evenly over {@code window}, oldest first, each at a random moment
+     * of its own share of the window (so one second never holds many more than its share); whatever
+     * is still open at {@code deadline} (a loop that fell behind, a connection that opened while the
+     * drain began) is closed then at once. Clients reconnect and land on the other backends at the
+     * same steady rate. Returns at once; the work runs on the event loops' timers.
+     *
+     * @param backend the backend, matched by {@link Backend#name() name}
+     * @param window over how long to spread the closes, more than zero
+     * @param deadline the latest any connection of the backend stays open, measured from this call;
+     *     at least {@code window}
+     * @param reset {@code true} to close with RST (SO_LINGER 0) instead of FIN
+     * @return completes with the report once every connection of the backend is closed
+     * @throws IllegalArgumentException when the backend is not a member, or a duration is out of range
+     * @throws IllegalStateException before {@link #start()} or after {@link #close()}
+     */
+    public CompletionStage<DrainReport> drain(Backend backend, Duration window, Duration deadline, boolean reset) {
+        Config.positive("window", window);
+        Objects.requireNonNull(deadline, "deadline");
+        if (deadline.compareTo(window) < 0) {
+            throw new IllegalArgumentException("deadline: " + io.lb4j.internal.Durations.format(deadline)
+                    + " (expected: >= window " + io.lb4j.internal.Durations.format(window) + ")");
+        }
+        return engine.drain(backend, window.toNanos(), deadline.toNanos(), reset);
+    }
+
+    /**
+     * The address the front-door health endpoint listens on, with the real port, or {@code null}
+     * when {@link Builder#frontHealth(InetSocketAddress)} was not set.
+     *
+     * @return the bound address, or {@code null}
+     * @throws IllegalStateException before {@link #start()}
+     */
+    public InetSocketAddress frontHealthAddress() {
+        return engine.frontHealthAddress();
+    }
+
+    /** How the front-door health endpoint answers ({@link Builder#frontHealthMode}). */
+    public enum FrontHealthMode {
+        /** {@code GET} answered with 200 while healthy, 503 otherwise. */
+        HTTP,
+        /** The listener is open only while healthy (a TCP probe's connect is refused otherwise). */
+        TCP
+    }
+
     /**
      * Graceful shutdown: stops accepting at once, lets open connections finish for up to the drain
      * timeout, then closes the rest and stops every thread. Returns when all is closed. Idempotent.
+     * With {@link Builder#frontHealthGrace} the front-door health endpoint turns unhealthy first and
+     * accepting goes on for the grace; with {@link Builder#drainPacing} open connections are closed
+     * spread over the pacing window (oldest first) instead of being left to finish.
      */
     @Override
     public void close() {
@@ -147,6 +257,13 @@ public final class Balancer implements AutoCloseable {
         private boolean panicMode;
         private Duration closeRemovedAfter;
         private boolean closeOnAdminDown = true;
+        // long-lived connections
+        private Duration drainPacing = Duration.ZERO;
+        private InetSocketAddress frontHealth;
+        private FrontHealthMode frontHealthMode;
+        private Integer frontHealthMinBackends;
+        private Duration frontHealthGrace;
+        private Duration tcpKeepAlive = Duration.ofNanos(Lifecycle.DEFAULT_KEEPALIVE_IDLE_NS);
 
         private Builder() {
         }
@@ -508,6 +625,105 @@ public final class Balancer implements AutoCloseable {
             return this;
         }
 
+        // ---- long-lived connections ----
+
+        /**
+         * On {@link Balancer#close()} (and the CLI's SIGTERM), close open connections spread over this
+         * window, oldest first with jitter, instead of waiting for them to finish: a deploy of
+         * thousands of WebSocket clients turns into a steady stream of reconnects. Default zero: off
+         * (connections are left to finish until the drain timeout).
+         *
+         * @param window zero or more, at most {@link #drainTimeout}; zero = off
+         * @return this builder
+         */
+        public Builder drainPacing(Duration window) {
+            this.drainPacing = Config.nonNegative("drainPacing", window);
+            return this;
+        }
+
+        /**
+         * Serves a health endpoint for a load balancer in front of lb4j (Azure Load Balancer, an ECMP
+         * router): healthy while lb4j accepts, is not draining, and at least
+         * {@link #frontHealthMinBackends} backends are usable. Bound by {@link Balancer#start()};
+         * port 0 picks a free port ({@link Balancer#frontHealthAddress()}). Default: off.
+         *
+         * @param address where to listen
+         * @return this builder
+         */
+        public Builder frontHealth(InetSocketAddress address) {
+            this.frontHealth = Objects.requireNonNull(address, "frontHealth");
+            return this;
+        }
+
+        /**
+         * {@link #frontHealth(InetSocketAddress)} given as {@code HOST:PORT} or {@code [IPv6]:PORT}.
+         *
+         * @param hostPort where to listen
+         * @return this builder
+         */
+        public Builder frontHealth(String hostPort) {
+            return frontHealth(Config.parseAddress("frontHealth", hostPort));
+        }
+
+        /**
+         * {@link FrontHealthMode#HTTP} (default): {@code GET} answered 200 or 503;
+         * {@link FrontHealthMode#TCP}: the listener is open only while healthy. Needs
+         * {@link #frontHealth(InetSocketAddress)}.
+         *
+         * @param mode the mode
+         * @return this builder
+         */
+        public Builder frontHealthMode(FrontHealthMode mode) {
+            this.frontHealthMode = Objects.requireNonNull(mode, "frontHealthMode");
+            return this;
+        }
+
+        /**
+         * Usable backends needed for the front-door endpoint to answer healthy (drain, down and
+         * admin-down ones do not count). Default 1. Needs {@link #frontHealth(InetSocketAddress)}.
+         *
+         * @param backends zero or more
+         * @return this builder
+         */
+        public Builder frontHealthMinBackends(int backends) {
+            this.frontHealthMinBackends = Config.atLeast("frontHealthMinBackends", backends, 0);
+            return this;
+        }
+
+        /**
+         * On {@link Balancer#close()}: the front-door endpoint turns unhealthy at once, but accepting
+         * goes on for this long before the drain starts, so the front balancer stops sending first
+         * (set it to its probe interval times its unhealthy threshold). Default zero. Needs
+         * {@link #frontHealth(InetSocketAddress)}.
+         *
+         * @param grace zero or more
+         * @return this builder
+         */
+        public Builder frontHealthGrace(Duration grace) {
+            this.frontHealthGrace = Config.nonNegative("frontHealthGrace", grace);
+            return this;
+        }
+
+        /**
+         * TCP keepalive on both sockets of every relayed connection, with this idle time before the
+         * first probe (then every 30 s, 4 probes), so that a NAT or a cloud load balancer on the way
+         * does not forget an idle WebSocket. Default 2 minutes: below Azure Load Balancer's 4-minute
+         * idle timeout. The idle time and interval need {@code jdk.net} support (Linux, macOS, Windows
+         * 10+); elsewhere only {@code SO_KEEPALIVE} is set. Zero turns keepalive off.
+         *
+         * @param idle zero (off) or at least one second
+         * @return this builder
+         */
+        public Builder tcpKeepAlive(Duration idle) {
+            Config.nonNegative("tcpKeepAlive", idle);
+            if (!idle.isZero() && idle.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("tcpKeepAlive: " + io.lb4j.internal.Durations.format(idle)
+                        + " (expected: 0 or >= 1s)");
+            }
+            this.tcpKeepAlive = idle;
+            return this;
+        }
+
         /**
          * The health of a probed backend that has not been probed yet (at start, and when it joins
          * later). Default {@link HealthState#UNKNOWN}: no connections until its first probe, which
@@ -613,6 +829,18 @@ public final class Balancer implements AutoCloseable {
                 throw new IllegalArgumentException(
                         "acceptProxyFrom: given without acceptProxyProtocol(true) (expected: both or neither)");
             }
+            if (drainPacing.compareTo(drainTimeout) > 0) {
+                throw new IllegalArgumentException("drainPacing: " + io.lb4j.internal.Durations.format(drainPacing)
+                        + " (expected: <= drainTimeout " + io.lb4j.internal.Durations.format(drainTimeout) + ")");
+            }
+            if (frontHealth == null && (frontHealthMode != null || frontHealthMinBackends != null
+                    || frontHealthGrace != null)) {
+                throw new IllegalArgumentException(
+                        "frontHealth: mode, minimum backends or grace given without frontHealth (expected: an address)");
+            }
+            Lifecycle lifecycle = new Lifecycle(drainPacing.toNanos(), frontHealth,
+                    frontHealthMode == FrontHealthMode.TCP, frontHealthMinBackends == null ? 1 : frontHealthMinBackends,
+                    frontHealthGrace == null ? 0 : frontHealthGrace.toNanos(), tcpKeepAlive.toNanos());
             Edge edge = new Edge(proxyProtocol, acceptProxyProtocol, acceptProxyFrom, maxConnections,
                     maxConnectionsPerClient, allow, deny);
             BackendRegistry source = registry != null ? registry : BackendRegistry.fixed(backends);
@@ -621,7 +849,7 @@ public final class Balancer implements AutoCloseable {
                     probePort, idleTimeout.toNanos(), resetOnIdle, connectTimeout.toNanos(), connectAttempts,
                     eventLoops, drainTimeout.toNanos(), listener, edge, metricsAddress, jmx,
                     new Config.Health(initialHealth, passiveFailureThreshold, closeOnUnhealthy, panicMode),
-                    closeRemovedAfter == null ? -1 : closeRemovedAfter.toNanos(), closeOnAdminDown));
+                    closeRemovedAfter == null ? -1 : closeRemovedAfter.toNanos(), closeOnAdminDown, lifecycle));
         }
     }
 }

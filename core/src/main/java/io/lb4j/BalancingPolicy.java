@@ -99,6 +99,25 @@ public interface BalancingPolicy {
          * @return how many positions were written, 0 when none is usable
          */
         int pick(Flow flow, int[] order);
+
+        /**
+         * What the next {@link #pick} for {@code flow} would write, without changing any state of this
+         * selection (a round-robin cursor is not advanced, no random number is drawn from a shared
+         * source), for {@code Balancer.explain} and {@code GET /explain}. May also write candidates
+         * that {@code pick} would walk past because they are not usable (a hash's slot owner, say), in
+         * the order the policy considers them; the balancer reports those as skipped, with why.
+         *
+         * <p>The default calls {@link #pick}, which is right for a selection whose pick has no side
+         * effects (the consistent hashes); a stateful selection overrides it. Called on any thread,
+         * rarely; it may allocate.
+         *
+         * @param flow the client connection to place
+         * @param order where to write positions; its length is the number of candidates
+         * @return how many positions were written
+         */
+        default int explain(Flow flow, int[] order) {
+            return pick(flow, order);
+        }
     }
 
     /**

@@ -15,14 +15,15 @@ import java.util.Objects;
  * argument checks shared by the builder and the CLI, so both word their errors alike.
  *
  * <p>{@code metricsAddress}: where {@code /metrics} and {@code /stats} are served, {@code null} = off;
- * {@code jmx}: whether MBeans are registered.
+ * {@code jmx}: whether MBeans are registered; {@code lifecycle}: drain pacing, front-door health and
+ * keepalive.
  */
 public record Config(List<InetSocketAddress> listen, BackendRegistry registry, BalancingPolicy policy,
                      HealthProbe probe, long probeIntervalNs, long probeTimeoutNs, int unhealthyThreshold,
                      int healthyThreshold, int probePort, long idleTimeoutNs, boolean resetOnIdle,
                      long connectTimeoutNs, int connectAttempts, int eventLoops, long drainTimeoutNs,
                      BalancerListener listener, Edge edge, InetSocketAddress metricsAddress, boolean jmx,
-                     Health health, long removedGraceNs, boolean closeOnAdminDown) {
+                     Health health, long removedGraceNs, boolean closeOnAdminDown, Lifecycle lifecycle) {
 
     /**
      * Health handling beyond the probe cadence.

@@ -3,9 +3,14 @@ package io.lb4j.internal;
 import io.lb4j.Backend;
 import io.lb4j.BalancerListener;
 import io.lb4j.BalancerStats;
+import io.lb4j.BalancingPolicy;
 import io.lb4j.ConnectionEvent;
+import io.lb4j.DrainReport;
+import io.lb4j.Explanation;
 import io.lb4j.HealthState;
+import io.lb4j.internal.export.ExplainJson;
 import io.lb4j.internal.export.FlightEvents;
+import io.lb4j.internal.export.FrontHealthTcp;
 import io.lb4j.internal.export.MBeans;
 import io.lb4j.internal.export.MetricsServer;
 import io.lb4j.internal.loop.EventLoop;
@@ -18,6 +23,8 @@ import io.lb4j.internal.relay.Acceptor;
 import io.lb4j.internal.relay.Admission;
 import io.lb4j.internal.relay.ConnectionPair;
 import io.lb4j.internal.relay.Frontend;
+import io.lb4j.internal.relay.PacedClose;
+import io.lb4j.internal.relay.PairHandle;
 import io.lb4j.internal.relay.Relay;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -32,6 +39,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -41,6 +50,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
 
 /**
  * The running balancer behind {@link io.lb4j.Balancer}: event loops, frontends, the pool, the health
@@ -77,6 +87,10 @@ public final class Engine implements Relay.Events {
     private volatile boolean loopsRunning;
     private MetricsServer metrics;
     private MBeans mbeans;
+    // front-door health: one of the two, or neither
+    private MetricsServer frontHttp;
+    private FrontHealthTcp frontTcp;
+    private volatile boolean frontDown;
 
     /** An engine for {@code config}; nothing runs until {@link #start()}. */
     public Engine(Config config) {
@@ -142,13 +156,15 @@ public final class Engine implements Relay.Events {
         }
         Admission admission = new Admission(config.edge());
         Relay relay = new Relay(pool, config.idleTimeoutNs(), config.resetOnIdle(), config.connectTimeoutNs(),
-                config.connectAttempts(), this, admission);
+                config.connectAttempts(), this, admission, config.lifecycle().keepAliveIdleNs());
         for (InetSocketAddress requested : config.listen()) {
             bind(relay, requested);
         }
         if (config.metricsAddress() != null) {
             metrics = MetricsServer.bind(config.metricsAddress(), loops[0], this::statsAsync, faults);
+            metrics.explain(query -> ExplainJson.render(explain(ExplainJson.client(query))));
         }
+        bindFrontHealth();
         for (EventLoop loop : loops) {
             loop.start();
         }
@@ -177,6 +193,26 @@ public final class Engine implements Relay.Events {
         List<CompletableFuture<Void>> registered = new ArrayList<>();
         if (metrics != null) {
             MetricsServer server = metrics;
+            registered.add(onLoop(server.loop(), () -> {
+                try {
+                    server.register();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }));
+        }
+        if (frontHttp != null) {
+            MetricsServer server = frontHttp;
+            registered.add(onLoop(server.loop(), () -> {
+                try {
+                    server.register();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }));
+        }
+        if (frontTcp != null) {
+            FrontHealthTcp server = frontTcp;
             registered.add(onLoop(server.loop(), () -> {
                 try {
                     server.register();
@@ -387,7 +423,7 @@ public final class Engine implements Relay.Events {
     @Override
     public void opened(ConnectionPair pair) {
         // counted per backend by the pair itself; events only when someone listens
-        long connectNs = pair.loop().nowNs() - pair.openedNs();
+        long connectNs = Math.max(0, pair.loop().nowNs() - pair.openedNs()); // cycle clock vs. accept stamp
         if (flight != null) {
             flight.connectionOpened(pair.client(), pair.backend().backend(), connectNs);
         }
@@ -423,7 +459,7 @@ public final class Engine implements Relay.Events {
         if (rejected) {
             pair.frontendListener().rejected(loopOf(pair));
         }
-        long durationNs = pair.loop().nowNs() - pair.openedNs();
+        long durationNs = Math.max(0, pair.loop().nowNs() - pair.openedNs()); // cycle clock vs. accept stamp
         if (flight != null) {
             flight.connectionClosed(pair.client(), rejected ? null : pair.backend().backend(), durationNs,
                     pair.bytesToBackend(), pair.bytesToClient(), why);
@@ -487,6 +523,44 @@ public final class Engine implements Relay.Events {
             result.add(f.address());
         }
         return List.copyOf(result);
+    }
+
+    private void bindFrontHealth() {
+        Lifecycle life = config.lifecycle();
+        if (life.frontHealth() == null) {
+            return;
+        }
+        EventLoop loop = loops[loops.length - 1];
+        if (life.frontHealthTcp()) {
+            frontTcp = FrontHealthTcp.bind(life.frontHealth(), loop, this::frontHealthy, faults);
+        } else {
+            frontHttp = MetricsServer.bindFrontHealth(life.frontHealth(), loop, this::frontHealthy, faults);
+        }
+    }
+
+    /**
+     * Healthy for a balancer in front: running, not about to drain or draining, and at least the
+     * minimum of usable backends (drain, down and admin-down ones do not count). Lock-free.
+     */
+    public boolean frontHealthy() {
+        if (frontDown || draining || !loopsRunning) {
+            return false;
+        }
+        int usable = 0;
+        for (BackendState member : pool.current().members()) {
+            if (member.usable()) {
+                usable++;
+            }
+        }
+        return usable >= config.lifecycle().frontHealthMinBackends();
+    }
+
+    /** See {@link io.lb4j.Balancer#frontHealthAddress()}. */
+    public synchronized InetSocketAddress frontHealthAddress() {
+        if (phase == Phase.NEW || phase == Phase.STARTING) {
+            throw new IllegalStateException("frontHealthAddress: balancer not started (call start() first)");
+        }
+        return frontHttp != null ? frontHttp.address() : frontTcp != null ? frontTcp.address() : null;
     }
 
     /** See {@link io.lb4j.Balancer#metricsAddress()}. */
@@ -632,6 +706,262 @@ public final class Engine implements Relay.Events {
         return gather;
     }
 
+    // ---- long-lived connections: handles, explain, paced drain ----
+
+    private static final long CONNECTIONS_WAIT_MS = 5_000;
+    private static final Set<String> HASH_POLICIES = Set.of("five-tuple", "source-ip", "source-ip-protocol");
+
+    /**
+     * Handles of the pairs relaying now that {@code filter} accepts, each loop contributing its own
+     * share from a task on its queue (so forwarding never stops for it).
+     */
+    public CompletableFuture<List<PairHandle>> connectionsAsync(Predicate<ConnectionPair> filter) {
+        EventLoop[] running;
+        synchronized (this) {
+            running = loops;
+        }
+        if (running == null || !loopsRunning) {
+            return CompletableFuture.completedFuture(List.of());
+        }
+        List<CompletableFuture<List<PairHandle>>> shares = new ArrayList<>();
+        for (EventLoop loop : running) {
+            CompletableFuture<List<PairHandle>> share = new CompletableFuture<>();
+            shares.add(share);
+            if (loop.terminated().isDone()) {
+                share.complete(List.of());
+                continue;
+            }
+            loop.execute(() -> {
+                List<PairHandle> list = new ArrayList<>();
+                ConnectionPair.forEachRelaying(loop, pair -> {
+                    if (filter.test(pair)) {
+                        list.add(PairHandle.of(pair));
+                    }
+                });
+                share.complete(list);
+            });
+            loop.terminated().whenComplete((v, e) -> share.complete(List.of()));
+        }
+        return CompletableFuture.allOf(shares.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            List<PairHandle> all = new ArrayList<>();
+            for (CompletableFuture<List<PairHandle>> share : shares) {
+                all.addAll(share.join());
+            }
+            all.sort(java.util.Comparator.comparingLong(PairHandle::openedNs));
+            return all;
+        });
+    }
+
+    /** See {@link io.lb4j.Balancer#connections()}; {@code backendName} null = every backend. */
+    public List<io.lb4j.Connection> connections(String backendName) {
+        requireRunning("connections");
+        for (EventLoop loop : loops) {
+            if (loop.inLoop()) {
+                throw new IllegalStateException("connections: called on an event loop (a listener); "
+                        + "call it from another thread");
+            }
+        }
+        Predicate<ConnectionPair> filter = backendName == null ? pair -> true
+                : pair -> pair.backend().backend().name().equals(backendName);
+        try {
+            return List.copyOf(connectionsAsync(filter).get(CONNECTIONS_WAIT_MS, TimeUnit.MILLISECONDS));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("connections: interrupted", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("connections: event loops did not answer within "
+                    + CONNECTIONS_WAIT_MS + " ms", e);
+        }
+    }
+
+    private synchronized void requireRunning(String what) {
+        if (phase != Phase.RUNNING) {
+            throw new IllegalStateException(what + ": balancer is " + phase.name().toLowerCase()
+                    + " (call it between start() and close())");
+        }
+    }
+
+    /** The flow {@code explain} asks the policy about. */
+    private record AskedFlow(InetSocketAddress client, InetSocketAddress frontend) implements BalancingPolicy.Flow {
+    }
+
+    /** See {@link io.lb4j.Balancer#explain(InetSocketAddress)}. */
+    public Explanation explain(InetSocketAddress client) {
+        Objects.requireNonNull(client, "client");
+        if (client.isUnresolved()) {
+            throw new IllegalArgumentException("explain: " + client + " (expected: an IP address and port)");
+        }
+        requireRunning("explain");
+        InetSocketAddress frontend;
+        synchronized (this) {
+            frontend = frontends.get(0).address();
+        }
+        Pool.Snapshot snapshot = pool.current();
+        BackendState[] members = snapshot.members();
+        int[] order = new int[members.length];
+        int count;
+        try {
+            count = snapshot.selection().explain(new AskedFlow(client, frontend), order);
+        } catch (RuntimeException e) {
+            faults.record("policy explain", e);
+            count = 0;
+        }
+        List<Explanation.Choice> choices = new ArrayList<>();
+        boolean[] listed = new boolean[members.length];
+        boolean hash = HASH_POLICIES.contains(pool.policyName());
+        int attempts = config.connectAttempts();
+        boolean chosen = false;
+        for (int i = 0; i < Math.min(count, order.length); i++) {
+            int position = order[i];
+            if (position < 0 || position >= members.length || listed[position]) {
+                continue;
+            }
+            listed[position] = true;
+            BackendState m = members[position];
+            String detail = hash && i == 0 ? "slot owner" : null;
+            String reason = unusable(m);
+            if (reason == null) {
+                if (attempts == 0) {
+                    reason = "beyond-connect-attempts";
+                } else {
+                    attempts--;
+                    if (m.address() == null) {
+                        reason = "unresolved";
+                    } else if (m.backend().maxConnections() > 0
+                            && m.activeConnections() >= m.backend().maxConnections()) {
+                        reason = "connection-limit";
+                        detail = join(detail, m.activeConnections() + " of " + m.backend().maxConnections());
+                    } else if (chosen) {
+                        reason = "fallback";
+                    } else {
+                        chosen = true;
+                    }
+                }
+            }
+            choices.add(new Explanation.Choice(m.backend(), reason == null, reason, join(detail, why(m, reason))));
+        }
+        for (int position = 0; position < members.length; position++) {
+            if (!listed[position]) {
+                BackendState m = members[position];
+                String reason = unusable(m);
+                reason = reason != null ? reason : "not-chosen";
+                choices.add(new Explanation.Choice(m.backend(), false, reason, why(m, reason)));
+            }
+        }
+        return new Explanation(client, pool.policyName(), choices);
+    }
+
+    /** Why a member takes no new connection now, or {@code null} when it is usable. */
+    private static String unusable(BackendState m) {
+        if (m.usable()) {
+            return null;
+        }
+        if (m.removed()) {
+            return "removed";
+        }
+        if (m.backend().adminState() == Backend.AdminState.DOWN) {
+            return "admin-down";
+        }
+        if (m.backend().adminState() == Backend.AdminState.DRAIN || m.draining()) {
+            return "draining";
+        }
+        if (m.health() != HealthState.UP) {
+            return "unhealthy";
+        }
+        return "unusable";
+    }
+
+    private static String why(BackendState m, String reason) {
+        if ("unhealthy".equals(reason)) {
+            return m.health().name().toLowerCase() + " since " + Instant.ofEpochMilli(m.healthSinceMillis())
+                    + ": " + m.reason();
+        }
+        if ("draining".equals(reason) && m.draining()) {
+            return "paced drain";
+        }
+        long up = m.upSinceNanos();
+        if (reason == null && up != Long.MIN_VALUE) {
+            return "up " + (System.nanoTime() - up) / 1_000_000_000L + " s (a slow start ramps from then)";
+        }
+        return null;
+    }
+
+    private static String join(String a, String b) {
+        return a == null ? b : b == null ? a : a + "; " + b;
+    }
+
+    /** See {@link io.lb4j.Balancer#drain(Backend, Duration, Duration, boolean)}. */
+    public CompletableFuture<DrainReport> drain(Backend backend, long windowNs, long deadlineNs, boolean reset) {
+        Objects.requireNonNull(backend, "backend");
+        requireRunning("drain");
+        long startNs = System.nanoTime();
+        BackendState target = null;
+        for (BackendState m : pool.members()) {
+            if (m.backend().name().equals(backend.name())) {
+                target = m;
+            }
+        }
+        if (target == null) {
+            throw new IllegalArgumentException("drain: backend " + backend.name() + " is not a member");
+        }
+        BackendState state = target;
+        state.drain(); // pairs check usable() before connecting: no new connection from here on
+        control.execute(pool::rebuild);
+        LOG.log(Level.INFO, () -> "backend " + state.backend().name() + " draining over "
+                + Durations.format(Duration.ofNanos(windowNs)));
+        Predicate<ConnectionPair> ofBackend = pair -> pair.backend() == state;
+        return connectionsAsync(ofBackend)
+                .thenCompose(handles -> pace(handles, startNs, windowNs, startNs + deadlineNs, reset, "drain", ofBackend))
+                .thenApply(counts -> new DrainReport(state.backend(), counts[0], counts[1], counts[2],
+                        Duration.ofNanos(System.nanoTime() - startNs)));
+    }
+
+    /**
+     * Closes {@code handles} (oldest first) spread over {@code windowNs} from {@code startNs}: the
+     * i-th of n at a uniformly random moment of the i-th n-th of the window (jitter that keeps the
+     * order and never bunches), each on its own loop. Completes with {closed, ended, closed at end}.
+     */
+    private CompletableFuture<int[]> pace(List<PairHandle> handles, long startNs, long windowNs, long deadlineNs,
+                                          boolean reset, String why, Predicate<ConnectionPair> stragglers) {
+        int n = handles.size();
+        java.util.SplittableRandom random = new java.util.SplittableRandom();
+        EventLoop[] running = loops;
+        List<List<PairHandle>> byLoop = new ArrayList<>();
+        List<List<Long>> dueByLoop = new ArrayList<>();
+        for (int i = 0; i < running.length; i++) {
+            byLoop.add(new ArrayList<>());
+            dueByLoop.add(new ArrayList<>());
+        }
+        for (int i = 0; i < n; i++) {
+            PairHandle h = handles.get(i);
+            long due = startNs + (long) (windowNs * ((i + random.nextDouble()) / n));
+            int loop = h.pair().loop().id();
+            byLoop.get(loop).add(h);
+            dueByLoop.get(loop).add(due);
+        }
+        List<CompletableFuture<int[]>> parts = new ArrayList<>();
+        for (int l = 0; l < running.length; l++) {
+            List<PairHandle> mine = byLoop.get(l);
+            ConnectionPair[] pairs = new ConnectionPair[mine.size()];
+            long[] due = new long[mine.size()];
+            for (int i = 0; i < pairs.length; i++) {
+                pairs[i] = mine.get(i).pair();
+                due[i] = dueByLoop.get(l).get(i);
+            }
+            parts.add(new PacedClose(running[l], pairs, due, deadlineNs, reset, why, stragglers).start());
+        }
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+            int[] sum = new int[3];
+            for (CompletableFuture<int[]> part : parts) {
+                int[] counts = part.join();
+                for (int i = 0; i < 3; i++) {
+                    sum[i] += counts[i];
+                }
+            }
+            return sum;
+        });
+    }
+
     /** Faults caught and survived since start, for tests and diagnostics. */
     public Faults faults() {
         return faults;
@@ -649,6 +979,11 @@ public final class Engine implements Relay.Events {
             }
             phase = Phase.CLOSED;
         }
+        frontDown = true; // the front balancer sees unhealthy before anything else changes
+        long graceMs = config.lifecycle().frontHealthGraceNs() / 1_000_000;
+        if (graceMs > 0) {
+            joinQuietly(drained, graceMs); // still accepting; closeNow() cuts this short
+        }
         draining = true;
         List<CompletableFuture<Void>> stopped = new ArrayList<>();
         for (Acceptor acceptor : acceptors) {
@@ -660,6 +995,13 @@ public final class Engine implements Relay.Events {
         joinQuietly(CompletableFuture.allOf(stopped.toArray(new CompletableFuture<?>[0])), 5_000);
         if (open.get() == 0) {
             drained.complete(null);
+        }
+        long pacingNs = config.lifecycle().drainPacingNs();
+        if (pacingNs > 0 && !drained.isDone()) {
+            long startNs = System.nanoTime();
+            long deadlineNs = startNs + config.drainTimeoutNs();
+            connectionsAsync(pair -> true).thenCompose(handles -> pace(handles, startNs, pacingNs, deadlineNs, false,
+                    "balancer draining", pair -> true));
         }
         joinQuietly(drained, config.drainTimeoutNs() / 1_000_000);
         stopEverything();
@@ -678,6 +1020,13 @@ public final class Engine implements Relay.Events {
         }
         if (metrics != null) {
             metrics.close();
+        }
+        if (frontHttp != null) {
+            frontHttp.close();
+        }
+        if (frontTcp != null && loops != null) {
+            FrontHealthTcp server = frontTcp;
+            server.loop().execute(server::stop);
         }
         if (loops != null) {
             for (EventLoop loop : loops) {

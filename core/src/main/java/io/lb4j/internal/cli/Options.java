@@ -81,15 +81,25 @@ final class Options {
             "  --metrics HOST:PORT            serve GET /metrics (Prometheus text) and GET /stats (JSON)",
             "  --access-log                   one line per closed connection on standard output: time, client,",
             "                                 backend, duration, bytes to backend, bytes to client, reason",
+            "  --front-health HOST:PORT       health endpoint for a balancer in front of lb4j: GET / answers 200",
+            "                                 while accepting with enough backends up, 503 otherwise and from",
+            "                                 the moment a drain starts",
+            "  --front-health-mode http|tcp   tcp: the listener is open only while healthy (default http)",
+            "  --front-health-min-backends N  usable backends needed to be healthy (default 1)",
+            "  --front-health-grace D         on SIGTERM/SIGINT, unhealthy at once but accept for D before the",
+            "                                 drain starts (default 0)",
+            "  --drain-pacing D               on SIGTERM/SIGINT, close open connections spread over D, oldest",
+            "                                 first, instead of waiting for them (at most --drain-timeout;",
+            "                                 default 0 = off)",
+            "  --tcp-keepalive D              TCP keepalive idle time on both sides of each connection;",
+            "                                 0 = off (default 2m, below Azure's 4-minute idle timeout)",
             "  --help, --version              print and exit",
             "",
             "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
-            "Not supported yet: --front-health*.",
             "") + "\n";
 
-    /** Options of the contract that later work brings; refused with exit 2 until then. */
-    private static final Set<String> LATER = Set.of(
-            "--front-health", "--front-health-mode", "--front-health-min-backends", "--front-health-grace");
+    /** Options of the contract that later work brings; refused with exit 2 until then (none left). */
+    private static final Set<String> LATER = Set.of();
     private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
             "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode");
 
@@ -128,6 +138,13 @@ final class Options {
     private Integer passiveFailureThreshold;
     private boolean closeOnUnhealthy;
     private boolean panicMode;
+    // long-lived connections
+    private InetSocketAddress frontHealth;
+    private Balancer.FrontHealthMode frontHealthMode;
+    private Integer frontHealthMinBackends;
+    private Duration frontHealthGrace;
+    private Duration drainPacing;
+    private Duration tcpKeepAlive;
 
     boolean help() {
         return help;
@@ -185,6 +202,21 @@ final class Options {
         }
         if (!o.acceptProxyFrom.isEmpty() && !o.acceptProxyProtocol) {
             throw new IllegalArgumentException("--accept-proxy-from: given without --accept-proxy-protocol");
+        }
+        if (o.frontHealth == null) {
+            String orphan = o.frontHealthMode != null ? "--front-health-mode"
+                    : o.frontHealthMinBackends != null ? "--front-health-min-backends"
+                    : o.frontHealthGrace != null ? "--front-health-grace" : null;
+            if (orphan != null) {
+                throw new IllegalArgumentException(orphan + ": given without --front-health");
+            }
+        }
+        if (o.drainPacing != null) {
+            Duration timeout = o.drainTimeout != null ? o.drainTimeout : Duration.ofSeconds(30);
+            if (o.drainPacing.compareTo(timeout) > 0) {
+                throw new IllegalArgumentException("--drain-pacing: " + Durations.format(o.drainPacing)
+                        + " (expected: at most --drain-timeout, " + Durations.format(timeout) + ")");
+            }
         }
         if (o.slowStart != null) {
             BalancingPolicy base = o.policy != null ? o.policy : BalancingPolicy.fiveTuple();
@@ -310,6 +342,33 @@ final class Options {
             case "--dns-server":
                 dnsServer = dnsServer(value);
                 break;
+            case "--front-health":
+                frontHealth = wrap(name, () -> Config.parseAddress(name, value));
+                break;
+            case "--front-health-mode":
+                if (value.equals("http")) {
+                    frontHealthMode = Balancer.FrontHealthMode.HTTP;
+                } else if (value.equals("tcp")) {
+                    frontHealthMode = Balancer.FrontHealthMode.TCP;
+                } else {
+                    throw new IllegalArgumentException(name + ": '" + value + "' (expected: http or tcp)");
+                }
+                break;
+            case "--front-health-min-backends":
+                frontHealthMinBackends = integer(name, value, 0, 1_000_000);
+                break;
+            case "--front-health-grace":
+                frontHealthGrace = duration(name, value, true);
+                break;
+            case "--drain-pacing":
+                drainPacing = duration(name, value, true);
+                break;
+            case "--tcp-keepalive":
+                tcpKeepAlive = duration(name, value, true);
+                if (!tcpKeepAlive.isZero() && tcpKeepAlive.compareTo(Duration.ofSeconds(1)) < 0) {
+                    throw new IllegalArgumentException(name + ": '" + value + "' (expected: 0 or at least 1s)");
+                }
+                break;
             default:
                 throw new IllegalArgumentException(name + ": unknown option (see --help)");
         }
@@ -380,6 +439,24 @@ final class Options {
         }
         b.closeOnUnhealthy(closeOnUnhealthy);
         b.panicMode(panicMode);
+        if (frontHealth != null) {
+            b.frontHealth(frontHealth);
+        }
+        if (frontHealthMode != null) {
+            b.frontHealthMode(frontHealthMode);
+        }
+        if (frontHealthMinBackends != null) {
+            b.frontHealthMinBackends(frontHealthMinBackends);
+        }
+        if (frontHealthGrace != null) {
+            b.frontHealthGrace(frontHealthGrace);
+        }
+        if (drainPacing != null) {
+            b.drainPacing(drainPacing);
+        }
+        if (tcpKeepAlive != null) {
+            b.tcpKeepAlive(tcpKeepAlive);
+        }
         return b;
     }
 

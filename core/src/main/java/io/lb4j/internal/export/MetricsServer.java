@@ -15,10 +15,13 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * A tiny HTTP/1.1 server for {@code GET /metrics} (Prometheus text) and {@code GET /stats} (JSON),
+ * A tiny HTTP/1.1 server for {@code GET /metrics} (Prometheus text), {@code GET /stats} and
+ * {@code GET /explain?client=IP:PORT} (JSON; also, in front-health mode, the front-door endpoint),
  * running on one of the engine's own event loops so that operations cost no extra thread. Every
  * exchange is bounded: a request head of at most {@value #MAX_HEAD_BYTES} bytes, {@value
  * #MAX_EXCHANGES} exchanges at once, {@value #EXCHANGE_TIMEOUT_MS} ms per exchange, one request per
@@ -37,6 +40,10 @@ public final class MetricsServer implements Handler {
     private final Faults faults;
     private SelectionKey key;
     private int exchanges;
+    /** {@code GET /explain?QUERY}: the query string to JSON; throws IllegalArgumentException for a 400. */
+    private volatile Function<String, String> explain;
+    /** Set for a front-door health endpoint: every GET is answered 200 or 503 from it, nothing else. */
+    private BooleanSupplier frontHealthy;
 
     private MetricsServer(EventLoop loop, ServerSocketChannel server, InetSocketAddress address,
                           Supplier<CompletableFuture<BalancerStats>> stats, Faults faults) {
@@ -75,6 +82,30 @@ public final class MetricsServer implements Handler {
             throw new UncheckedIOException("metrics " + requested.getHostString() + ":" + requested.getPort()
                     + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A front-door health endpoint instead of metrics: answers every {@code GET} with 200 while
+     * {@code healthy} says so, else 503; call {@link #register()} on the loop to start serving.
+     *
+     * @throws UncheckedIOException naming the address when it cannot be bound
+     */
+    public static MetricsServer bindFrontHealth(InetSocketAddress requested, EventLoop loop, BooleanSupplier healthy,
+                                                Faults faults) {
+        MetricsServer server;
+        try {
+            server = bind(requested, loop, () -> CompletableFuture.failedFuture(new IllegalStateException()), faults);
+        } catch (UncheckedIOException e) {
+            throw new UncheckedIOException("front-health" + e.getMessage().substring("metrics".length()),
+                    e.getCause());
+        }
+        server.frontHealthy = healthy;
+        return server;
+    }
+
+    /** Serves {@code GET /explain?client=IP:PORT} with {@code render} (query string in, JSON out). */
+    public void explain(Function<String, String> render) {
+        this.explain = render;
     }
 
     /** The bound address (the real port when port 0 was asked for). */
@@ -203,13 +234,36 @@ public final class MetricsServer implements Handler {
             if (query >= 0) {
                 path = path.substring(0, query);
             }
+            String queryString = query >= 0 ? line[1].substring(query + 1) : "";
+            if (frontHealthy != null) {
+                if (!line[0].equals("GET")) {
+                    respond(405, "text/plain; charset=utf-8", "method not allowed (expected: GET)\n");
+                } else if (frontHealthy.getAsBoolean()) {
+                    respond(200, "text/plain; charset=utf-8", "healthy\n");
+                } else {
+                    respond(503, "text/plain; charset=utf-8", "unhealthy\n");
+                }
+                return;
+            }
             boolean metrics = path.equals("/metrics");
-            if (!metrics && !path.equals("/stats")) {
-                respond(404, "text/plain; charset=utf-8", "not found (try /metrics or /stats)\n");
+            boolean explaining = path.equals("/explain") && explain != null;
+            if (!metrics && !explaining && !path.equals("/stats")) {
+                respond(404, "text/plain; charset=utf-8", "not found (try /metrics, /stats or /explain)\n");
                 return;
             }
             if (!line[0].equals("GET")) {
                 respond(405, "text/plain; charset=utf-8", "method not allowed (expected: GET)\n");
+                return;
+            }
+            if (explaining) {
+                String json;
+                try {
+                    json = explain.apply(queryString);
+                } catch (IllegalArgumentException | IllegalStateException e) {
+                    respond(400, "text/plain; charset=utf-8", e.getMessage() + "\n");
+                    return;
+                }
+                respond(200, StatsJson.CONTENT_TYPE, json);
                 return;
             }
             key.interestOps(0);
@@ -288,6 +342,7 @@ public final class MetricsServer implements Handler {
     private static String reasonPhrase(int status) {
         switch (status) {
             case 200: return "OK";
+            case 503: return "Service Unavailable";
             case 400: return "Bad Request";
             case 404: return "Not Found";
             case 405: return "Method Not Allowed";

@@ -61,11 +61,20 @@ public final class LeastConnections implements BalancingPolicy {
 
         @Override
         public int pick(Flow flow, int[] order) {
+            return from(cursor.getAndIncrement(), order);
+        }
+
+        @Override
+        public int explain(Flow flow, int[] order) {
+            return from(cursor.get(), order);
+        }
+
+        private int from(int turn, int[] order) {
             int n = usable.length;
             if (n == 0) {
                 return 0;
             }
-            int start = Integer.remainderUnsigned(cursor.getAndIncrement(), n);
+            int start = Integer.remainderUnsigned(turn, n);
             long now = slowStart.now();
             int written = 0;
             while (written < order.length) {

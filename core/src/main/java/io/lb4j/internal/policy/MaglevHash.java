@@ -134,6 +134,28 @@ public final class MaglevHash implements BalancingPolicy {
         }
 
         /**
+         * The distinct owners of the slots from the key's own slot on, usable or not: the first is the
+         * key's slot owner, the rest its fallback order (the pick walks past the unusable ones).
+         */
+        @Override
+        public int explain(Flow flow, int[] order) {
+            int slot = table.slotOf(keyHash(key, flow));
+            int limit = Math.min(order.length, candidates.length);
+            int size = table.size();
+            int written = 0;
+            for (int step = 0; step < size && written < limit; step++) {
+                int position = positions[table.owner(slot)];
+                if (!contains(order, written, position)) {
+                    order[written++] = position;
+                }
+                if (++slot == size) {
+                    slot = 0;
+                }
+            }
+            return written;
+        }
+
+        /**
          * Writes the usable owners of the slots from {@code slot} on, without repeats. Stops when
          * {@code order} is full, when as many were found as were usable at the rebuild, or after one
          * lap of the table; typically a few steps.

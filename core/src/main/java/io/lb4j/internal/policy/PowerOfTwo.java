@@ -106,6 +106,15 @@ public final class PowerOfTwo implements BalancingPolicy {
             return written;
         }
 
+        /**
+         * Power of two draws at random, so no later pick can be foretold: this shows one draw from a
+         * fresh source (never the shared or injected one), so asking changes nothing.
+         */
+        @Override
+        public int explain(Flow flow, int[] order) {
+            return new Picker(candidates, usable, slowStart, new java.util.SplittableRandom()).pick(flow, order);
+        }
+
         private int add(int position, int[] order, int written) {
             if (written < order.length && candidates[position].usable()) {
                 order[written++] = position;

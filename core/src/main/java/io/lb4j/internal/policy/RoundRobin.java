@@ -41,11 +41,20 @@ public final class RoundRobin implements BalancingPolicy {
 
         @Override
         public int pick(Flow flow, int[] order) {
+            return from(cursor.getAndIncrement(), order);
+        }
+
+        @Override
+        public int explain(Flow flow, int[] order) {
+            return from(cursor.get(), order);
+        }
+
+        private int from(int turn, int[] order) {
             int n = usable.length;
             if (n == 0) {
                 return 0;
             }
-            int start = Integer.remainderUnsigned(cursor.getAndIncrement(), n);
+            int start = Integer.remainderUnsigned(turn, n);
             int written = 0;
             for (int i = 0; i < n && written < order.length; i++) {
                 int position = usable[(start + i) % n];

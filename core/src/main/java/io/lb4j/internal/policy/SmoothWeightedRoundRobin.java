@@ -123,6 +123,15 @@ public final class SmoothWeightedRoundRobin implements BalancingPolicy {
             int first = sequence[(int) Long.remainderUnsigned(cursor.getAndIncrement(), sequence.length)];
             return Policies.rotation(candidates, usable, first, order);
         }
+
+        @Override
+        public int explain(Flow flow, int[] order) {
+            if (sequence.length == 0) {
+                return 0;
+            }
+            int first = sequence[(int) Long.remainderUnsigned(cursor.get(), sequence.length)];
+            return Policies.rotation(candidates, usable, first, order);
+        }
     }
 
     /** nginx's step per pick, in a short critical section; used while weights change with time. */
@@ -141,9 +150,20 @@ public final class SmoothWeightedRoundRobin implements BalancingPolicy {
 
         @Override
         public int pick(Flow flow, int[] order) {
+            return step(order, true);
+        }
+
+        @Override
+        public int explain(Flow flow, int[] order) {
+            return step(order, false);
+        }
+
+        /** nginx's step; {@code commit} false computes the winner on a copy and leaves the state as is. */
+        private int step(int[] order, boolean commit) {
             long now = slowStart.now();
             int best = -1;
             synchronized (current) {
+                long[] weights = commit ? current : current.clone();
                 long total = 0;
                 for (int i = 0; i < usable.length; i++) {
                     Candidate c = candidates[usable[i]];
@@ -151,14 +171,14 @@ public final class SmoothWeightedRoundRobin implements BalancingPolicy {
                         continue;
                     }
                     long weight = slowStart.weight(c, now);
-                    current[i] += weight;
+                    weights[i] += weight;
                     total += weight;
-                    if (best < 0 || current[i] > current[best]) {
+                    if (best < 0 || weights[i] > weights[best]) {
                         best = i;
                     }
                 }
                 if (best >= 0) {
-                    current[best] -= total;
+                    weights[best] -= total;
                 }
             }
             return best < 0 ? 0 : Policies.rotation(candidates, usable, best, order);

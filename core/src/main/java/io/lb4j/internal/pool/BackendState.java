@@ -22,6 +22,8 @@ public final class BackendState implements BalancingPolicy.Candidate {
     private volatile long lastProbeLatencyNs = -1;
     private volatile long upSinceNs = Long.MIN_VALUE;
     private volatile boolean initialMember;
+    private volatile boolean draining;
+    private volatile long healthSinceMillis = System.currentTimeMillis();
     private final AtomicInteger active = new AtomicInteger();
     private final Counters[] perLoop;
     private final CompletableFuture<Void> firstProbe = new CompletableFuture<>();
@@ -92,7 +94,23 @@ public final class BackendState implements BalancingPolicy.Candidate {
 
     @Override
     public boolean usable() {
-        return !removed && (health == HealthState.UP || panic.get()) && backend.adminState() == Backend.AdminState.UP;
+        return !removed && !draining && (health == HealthState.UP || panic.get())
+                && backend.adminState() == Backend.AdminState.UP;
+    }
+
+    /** Takes this backend out of rotation for a paced drain; it stays out while it is a member. */
+    public void drain() {
+        this.draining = true;
+    }
+
+    /** Whether a paced drain took this backend out of rotation. */
+    public boolean draining() {
+        return draining;
+    }
+
+    /** Wall-clock time (epoch milliseconds) of the last change of health state, or of joining. */
+    public long healthSinceMillis() {
+        return healthSinceMillis;
     }
 
     @Override
@@ -142,6 +160,9 @@ public final class BackendState implements BalancingPolicy.Candidate {
                 && !(before == HealthState.UNKNOWN && initialMember)) {
             // written before the volatile health below, so a policy that sees UP sees this stamp
             this.upSinceNs = System.nanoTime();
+        }
+        if (state != before) {
+            this.healthSinceMillis = System.currentTimeMillis();
         }
         this.health = state;
         return before;

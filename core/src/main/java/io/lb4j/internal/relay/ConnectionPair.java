@@ -69,6 +69,8 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private int[] order;
     private ByteBuffer headerIn;
     private ProxyHeader accepted;
+    /** Set by the host from any thread through a {@link io.lb4j.Connection} handle. */
+    private volatile String tag;
 
     ConnectionPair(Relay relay, EventLoop loop, Frontend frontend, SocketChannel client, SelectionKey clientKey,
                    InetSocketAddress clientAddress, AtomicInteger clientSlot) {
@@ -81,7 +83,9 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         this.peer = clientAddress.getAddress();
         this.clientSlot = clientSlot;
         this.frontendAddress = frontend.address();
-        this.openedNs = loop.nowNs();
+        // one clock read per accept (not per read or write): the cycle clock is read after the
+        // handlers of a select have run, so it would order pairs accepted on different loops wrongly
+        this.openedNs = System.nanoTime();
         this.lastActivityNs = openedNs;
     }
 
@@ -129,6 +133,37 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     /** The listener that accepted the client. */
     public Frontend frontendListener() {
         return frontend;
+    }
+
+    /** When the last byte moved either way (loop clock). */
+    public long lastActivityNs() {
+        return lastActivityNs;
+    }
+
+    /** The host's tag, or {@code null}. */
+    public String tag() {
+        return tag;
+    }
+
+    /** Sets the host's tag; any thread. */
+    public void tag(String value) {
+        this.tag = value;
+    }
+
+    /**
+     * Calls {@code action} for each pair relaying on {@code loop}, found through the selector's keys
+     * (each pair registers its client channel there), so pairs need no registry of their own and
+     * forwarding pays nothing for it. Only on the loop's thread.
+     */
+    public static void forEachRelaying(EventLoop loop, java.util.function.Consumer<ConnectionPair> action) {
+        for (SelectionKey key : loop.selector().keys()) {
+            if (key.attachment() instanceof ConnectionPair) {
+                ConnectionPair pair = (ConnectionPair) key.attachment();
+                if (key == pair.clientKey && pair.state == OPEN) {
+                    action.accept(pair);
+                }
+            }
+        }
     }
 
     /** The PROXY header the client sent, once read; {@code null} when none is expected or read yet. */
@@ -239,6 +274,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             try {
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+                KeepAlive.apply(channel, relay.keepAliveIdleNs());
                 boolean connected = channel.connect(candidate.address());
                 backendKey = channel.register(loop.selector(), connected ? 0 : SelectionKey.OP_CONNECT, this);
                 backendOps = connected ? 0 : SelectionKey.OP_CONNECT;
@@ -270,6 +306,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private void connected() {
         state = OPEN;
         candidates = null;
+        KeepAlive.apply(client, relay.keepAliveIdleNs());
         loop.timers().cancel(this);
         counters.connections++;
         lastActivityNs = loop.nowNs();

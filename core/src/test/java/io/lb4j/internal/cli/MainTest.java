@@ -83,13 +83,6 @@ class MainTest {
     }
 
     @Test
-    void shouldRefuseOptionsOfLaterReleasesAsNotSupportedYet() {
-        Outcome o = run(with("--front-health", "127.0.0.1:0"));
-        assertEquals(2, o.status);
-        assertTrue(o.err.contains("--front-health") && o.err.contains("not supported yet"), o.err);
-    }
-
-    @Test
     void shouldPrintHelpAndVersionAndExit0() {
         Outcome help = run("--help");
         assertEquals(0, help.status);

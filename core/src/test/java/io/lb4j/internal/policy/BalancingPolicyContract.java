@@ -91,4 +91,62 @@ interface BalancingPolicyContract {
             assertTrue(candidates.get(order[i]).usable(), "usable: " + candidates.get(order[i]));
         }
     }
+
+    /** Whether {@link Selection#explain} foretells the next pick exactly (not for random policies). */
+    default boolean explainForetellsPick() {
+        return true;
+    }
+
+    @Property(tries = 150)
+    default void shouldExplainExactlyWhatTheNextPickChoosesWithoutChangingState(
+            @ForAll("pools") List<Spec> specs, @ForAll @IntRange(min = 0, max = 40) int picksBefore,
+            @ForAll @IntRange(min = 0, max = Integer.MAX_VALUE) int clientIp,
+            @ForAll @IntRange(min = 1, max = 65535) int clientPort) {
+        List<Candidate> candidates = candidates(specs);
+        Selection selection = policy().rebuild(candidates, null);
+        Selection untouched = policy().rebuild(candidates, null);
+        int n = candidates.size();
+        for (int i = 0; i < picksBefore; i++) {
+            selection.pick(TestFlow.of(clientIp + i, clientPort, 80), new int[Math.max(1, n)]);
+            untouched.pick(TestFlow.of(clientIp + i, clientPort, 80), new int[Math.max(1, n)]);
+        }
+        for (int k = 0; k < 4; k++) {
+            TestFlow flow = TestFlow.of(clientIp ^ (k * 0x9e3779b9), clientPort, 443);
+            int[] asked = new int[n];
+            int[] notAsked = new int[n];
+            selection.explain(flow, new int[n]);
+            assertEquals(positions(notAsked, untouched.pick(flow, notAsked)), positions(asked, selection.pick(flow, asked)),
+                    "a pick after explain is the pick it would have been without (asking changed nothing)");
+        }
+        if (!explainForetellsPick()) {
+            return;
+        }
+        for (int k = 0; k < 4; k++) {
+            TestFlow flow = TestFlow.of(clientIp ^ (k * 0x9e3779b9), clientPort, 443);
+            int[] first = new int[n];
+            int[] again = new int[n];
+            int explained = selection.explain(flow, first);
+            int explainedAgain = selection.explain(flow, again);
+            assertEquals(positions(first, explained), positions(again, explainedAgain),
+                    "asking twice gives the same answer (asking changed nothing)");
+            List<Integer> usableExplained = new ArrayList<>();
+            for (int position : positions(first, explained)) {
+                if (candidates.get(position).usable()) {
+                    usableExplained.add(position);
+                }
+            }
+            int[] picked = new int[n];
+            int count = selection.pick(flow, picked);
+            assertEquals(positions(picked, count), usableExplained,
+                    "the usable candidates of explain, in its order, are the pick's order");
+        }
+    }
+
+    private static List<Integer> positions(int[] order, int count) {
+        List<Integer> list = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            list.add(order[i]);
+        }
+        return list;
+    }
 }
