@@ -39,6 +39,8 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private static final int HEADER_BUFFER_BYTES = 256;
     /** Reads per readiness event before yielding to other keys (fairness between pairs). */
     private static final int READS_PER_EVENT = 8;
+    /** How soon a pair that found no descriptor for its backend socket tries again. */
+    private static final long DESCRIPTOR_RETRY_NS = 100_000_000L;
 
     private final Relay relay;
     private final EventLoop loop;
@@ -67,6 +69,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private long bytesToBackend;
     private long bytesToClient;
     private int[] order;
+    private long descriptorWaitSinceNs;
     private ByteBuffer headerIn;
     private ProxyHeader accepted;
     /** Set by the host from any thread through a {@link io.lb4j.Connection} handle. */
@@ -263,11 +266,22 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             try {
                 channel = SocketChannel.open();
             } catch (IOException e) {
+                // out of descriptors: hold the client (it costs no more than it does now) and try the
+                // same backend again shortly, up to the connect timeout, instead of dropping it
                 candidate.release();
+                tried--;
                 frontend.outOfResources(loop.id(), e);
-                close(false, "cannot open backend socket: " + e.getMessage());
+                long now = loop.nowNs();
+                if (descriptorWaitSinceNs == 0) {
+                    descriptorWaitSinceNs = now;
+                } else if (now - descriptorWaitSinceNs > relay.connectTimeoutNs()) {
+                    close(false, "cannot open backend socket: " + e.getMessage());
+                    return;
+                }
+                loop.timers().schedule(this, now + DESCRIPTOR_RETRY_NS);
                 return;
             }
+            descriptorWaitSinceNs = 0;
             target = candidate;
             counters = candidate.counters(loop.id());
             backend = channel;
@@ -557,6 +571,8 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     protected void expired(long nowNs) {
         if (state == HEADER) {
             close(false, "bad proxy header: none within 3 s");
+        } else if (state == CONNECTING && backend == null) {
+            connectNext(); // waited for a descriptor
         } else if (state == CONNECTING) {
             failAttempt("connect timeout");
             connectNext();
