@@ -264,6 +264,13 @@ public final class Balancer implements AutoCloseable {
         private Integer frontHealthMinBackends;
         private Duration frontHealthGrace;
         private Duration tcpKeepAlive = Duration.ofNanos(Lifecycle.DEFAULT_KEEPALIVE_IDLE_NS);
+        // reconnect storms and rebalancing
+        private int acceptRate;
+        private int acceptBurst;
+        private int backendConnectRate;
+        private Duration rebalanceInterval = Duration.ZERO;
+        private double rebalanceMaxSpread;
+        private double rebalanceMaxShare;
 
         private Builder() {
         }
@@ -724,6 +731,82 @@ public final class Balancer implements AutoCloseable {
             return this;
         }
 
+        // ---- reconnect storms and rebalancing ----
+
+        /**
+         * Paces accepting to {@code perSecond} new client connections across all listeners, with
+         * bursts of up to {@code burst} after a quiet spell (a token bucket, always on once set: it only
+         * bites when connections arrive faster than the rate, as in the reconnect storm after a
+         * backend fails or drains). While the bucket is empty accepting pauses and resumes when the
+         * next token is due: clients wait in the kernel's listen backlog (1024), nobody is reset.
+         * Default: off.
+         *
+         * @param perSecond 1 to 1,000,000 connections per second
+         * @param burst 1 or more connections accepted at once
+         * @return this builder
+         */
+        public Builder acceptRate(int perSecond, int burst) {
+            Config.atLeast("acceptRate", perSecond, 1);
+            if (perSecond > 1_000_000) {
+                throw new IllegalArgumentException("acceptRate: " + perSecond + " (expected: <= 1000000)");
+            }
+            this.acceptRate = perSecond;
+            this.acceptBurst = Config.atLeast("acceptRate burst", burst, 1);
+            return this;
+        }
+
+        /**
+         * Paces new connections to each backend to {@code perSecond} (bursts of one second's worth): a
+         * backend whose bucket is empty is skipped like one at its connection limit, so the policy's
+         * fallback order takes the next; a client whose every candidate is skipped is closed as with
+         * no usable backend. It keeps a backend that just came back, or the survivors of a failure,
+         * from taking a whole storm at once. Default 0: off.
+         *
+         * @param perSecond 0 (off) to 1,000,000 connections per second
+         * @return this builder
+         */
+        public Builder backendConnectRate(int perSecond) {
+            Config.atLeast("backendConnectRate", perSecond, 0);
+            if (perSecond > 1_000_000) {
+                throw new IllegalArgumentException("backendConnectRate: " + perSecond + " (expected: <= 1000000)");
+            }
+            this.backendConnectRate = perSecond;
+            return this;
+        }
+
+        /**
+         * Rebalances long-lived connections after a scale-out: every {@code interval}, when the spread
+         * of active connections across usable backends (max / mean - 1, weight-adjusted) exceeds
+         * {@code maxSpread}, closes the oldest connections of the backends above the mean, round
+         * after round until the spread is down to half of {@code maxSpread}, so their clients
+         * reconnect and land on the emptier backends. Never more than {@code maxSharePerMinute} of a
+         * backend's connections (counted when its minute starts) in one minute, spread evenly over the
+         * minute's rounds. Each move costs a client a reconnect. Default: off.
+         *
+         * @param interval how often to check, 10 ms or more
+         * @param maxSpread the spread tolerated, above 0 (0.2 = the busiest may hold 20% over the mean)
+         * @param maxSharePerMinute the share of a backend's connections movable per minute, above 0, at most 1
+         * @return this builder
+         */
+        public Builder rebalance(Duration interval, double maxSpread, double maxSharePerMinute) {
+            Config.nonNegative("rebalance interval", interval);
+            if (interval.compareTo(Duration.ofMillis(10)) < 0) {
+                throw new IllegalArgumentException("rebalance interval: " + io.lb4j.internal.Durations.format(interval)
+                        + " (expected: >= 10ms)");
+            }
+            if (!(maxSpread > 0) || Double.isInfinite(maxSpread)) {
+                throw new IllegalArgumentException("rebalance maxSpread: " + maxSpread + " (expected: > 0)");
+            }
+            if (!(maxSharePerMinute > 0 && maxSharePerMinute <= 1)) {
+                throw new IllegalArgumentException("rebalance maxSharePerMinute: " + maxSharePerMinute
+                        + " (expected: > 0 and <= 1)");
+            }
+            this.rebalanceInterval = interval;
+            this.rebalanceMaxSpread = maxSpread;
+            this.rebalanceMaxShare = maxSharePerMinute;
+            return this;
+        }
+
         /**
          * The health of a probed backend that has not been probed yet (at start, and when it joins
          * later). Default {@link HealthState#UNKNOWN}: no connections until its first probe, which
@@ -840,7 +923,9 @@ public final class Balancer implements AutoCloseable {
             }
             Lifecycle lifecycle = new Lifecycle(drainPacing.toNanos(), frontHealth,
                     frontHealthMode == FrontHealthMode.TCP, frontHealthMinBackends == null ? 1 : frontHealthMinBackends,
-                    frontHealthGrace == null ? 0 : frontHealthGrace.toNanos(), tcpKeepAlive.toNanos());
+                    frontHealthGrace == null ? 0 : frontHealthGrace.toNanos(), tcpKeepAlive.toNanos(),
+                    new io.lb4j.internal.Pacing(acceptRate, acceptBurst, backendConnectRate,
+                            rebalanceInterval.toNanos(), rebalanceMaxSpread, rebalanceMaxShare));
             Edge edge = new Edge(proxyProtocol, acceptProxyProtocol, acceptProxyFrom, maxConnections,
                     maxConnectionsPerClient, allow, deny);
             BackendRegistry source = registry != null ? registry : BackendRegistry.fixed(backends);

@@ -154,7 +154,10 @@ public final class Engine implements Relay.Events {
                     config.unhealthyThreshold(), config.healthyThreshold(), config.probePort(), blocking, faults,
                     this::stateChanged, health.passiveFailureThreshold());
         }
-        Admission admission = new Admission(config.edge());
+        Pacing pacing = config.lifecycle().pacing();
+        pool.connectRate(pacing.backendConnectRate());
+        Admission admission = new Admission(config.edge(), pacing.acceptRate() == 0 ? null
+                : new io.lb4j.internal.pool.TokenBucket(pacing.acceptRate(), pacing.acceptBurst(), System.nanoTime()));
         Relay relay = new Relay(pool, config.idleTimeoutNs(), config.resetOnIdle(), config.connectTimeoutNs(),
                 config.connectAttempts(), this, admission, config.lifecycle().keepAliveIdleNs());
         for (InetSocketAddress requested : config.listen()) {
@@ -231,6 +234,10 @@ public final class Engine implements Relay.Events {
             }));
         }
         join(CompletableFuture.allOf(registered.toArray(new CompletableFuture<?>[0])), 5_000, "register listeners");
+        if (pacing.rebalanceIntervalNs() > 0) {
+            new Rebalancer(loops[0], control, () -> pool.current().members(), this::connectionsAsync, pacing, faults)
+                    .start();
+        }
     }
 
     /**

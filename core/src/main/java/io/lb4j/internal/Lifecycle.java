@@ -14,9 +14,17 @@ import java.net.InetSocketAddress;
  * @param frontHealthMinBackends usable backends needed to answer healthy
  * @param frontHealthGraceNs on close, unhealthy at once but accepting this long before the drain
  * @param keepAliveIdleNs TCP keepalive idle time on both sides of every pair; 0 = keepalive off
+ * @param pacing accept pacing and rebalancing after scale-out
  */
 public record Lifecycle(long drainPacingNs, InetSocketAddress frontHealth, boolean frontHealthTcp,
-                        int frontHealthMinBackends, long frontHealthGraceNs, long keepAliveIdleNs) {
+                        int frontHealthMinBackends, long frontHealthGraceNs, long keepAliveIdleNs, Pacing pacing) {
+
+    /** Without accept pacing or rebalancing. */
+    public Lifecycle(long drainPacingNs, InetSocketAddress frontHealth, boolean frontHealthTcp,
+                     int frontHealthMinBackends, long frontHealthGraceNs, long keepAliveIdleNs) {
+        this(drainPacingNs, frontHealth, frontHealthTcp, frontHealthMinBackends, frontHealthGraceNs, keepAliveIdleNs,
+                Pacing.NONE);
+    }
 
     /** Default keepalive idle: below Azure Load Balancer's 4-minute idle timeout (and AWS NLB's 350 s). */
     public static final long DEFAULT_KEEPALIVE_IDLE_NS = 120_000_000_000L;

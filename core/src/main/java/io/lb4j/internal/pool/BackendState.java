@@ -23,6 +23,7 @@ public final class BackendState implements BalancingPolicy.Candidate {
     private volatile long upSinceNs = Long.MIN_VALUE;
     private volatile boolean initialMember;
     private volatile boolean draining;
+    private TokenBucket connectRate;
     private volatile long healthSinceMillis = System.currentTimeMillis();
     private final AtomicInteger active = new AtomicInteger();
     private final Counters[] perLoop;
@@ -136,6 +137,26 @@ public final class BackendState implements BalancingPolicy.Candidate {
     /** Gives back a slot taken by {@link #tryAcquire()}. */
     public void release() {
         active.decrementAndGet();
+    }
+
+    /** Paces new connections to this backend; set once by the pool before the state is published. */
+    void connectRate(TokenBucket bucket) {
+        this.connectRate = bucket;
+    }
+
+    /**
+     * Takes a token for one new connection to this backend; always true when connects are unpaced.
+     * A backend without a token is skipped like one at its connection limit.
+     */
+    public boolean tryConnectToken() {
+        return connectRate == null || connectRate.tryTake(System.nanoTime());
+    }
+
+    /** Gives back a token taken by {@link #tryConnectToken()} but not used. */
+    public void giveBackConnectToken() {
+        if (connectRate != null) {
+            connectRate.giveBack();
+        }
     }
 
     /** Health now. */

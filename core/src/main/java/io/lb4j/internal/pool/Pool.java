@@ -57,6 +57,7 @@ public final class Pool {
     private final Map<String, BackendState> byName = new LinkedHashMap<>();
     private int nextLoop;
     private boolean applied;
+    private int connectRate;
     private volatile Snapshot current;
 
     /**
@@ -130,6 +131,9 @@ public final class Pool {
                 if (!applied) {
                     state.initialMember();
                 }
+                if (connectRate > 0) {
+                    state.connectRate(new TokenBucket(connectRate, connectRate, System.nanoTime()));
+                }
                 added.add(state);
             } else {
                 Backend.AdminState before = state.backend().adminState();
@@ -153,6 +157,14 @@ public final class Pool {
         applied = true;
         rebuild();
         return new Change(added, removed, adminDown, adminUp);
+    }
+
+    /**
+     * Paces new connections to each backend that joins from now on to {@code perSecond} (burst: one
+     * second's worth); call before the first snapshot. 0 = unpaced.
+     */
+    public synchronized void connectRate(int perSecond) {
+        this.connectRate = perSecond;
     }
 
     /** Rebuilds the selection from the current members (after a health or admin change). */

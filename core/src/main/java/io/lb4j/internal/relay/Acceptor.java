@@ -3,6 +3,7 @@ package io.lb4j.internal.relay;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Handler;
 import io.lb4j.internal.loop.Timer;
+import io.lb4j.internal.pool.TokenBucket;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -16,7 +17,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * When accepting fails (typically: out of file descriptors) it stops accepting for 100 ms, doubling
  * up to 1 s while the failures last, instead of spinning on a listener that stays ready. It also stops
  * while the global connection limit is reached ({@link Admission}), and refuses peers that the allow
- * and deny lists or the per-client limit keep out, before reading a byte from them.
+ * and deny lists or the per-client limit keep out, before reading a byte from them. With an accept
+ * rate it stops while the global token bucket is empty and resumes on a timer when the next token is due.
  */
 public final class Acceptor extends Timer implements Handler {
     private static final int ACCEPTS_PER_EVENT = 64;
@@ -34,6 +36,17 @@ public final class Acceptor extends Timer implements Handler {
     private long pauses;
     private boolean limitPaused;
     private boolean faultPaused;
+    private boolean ratePaused;
+    private long ratePauses;
+    private final Timer rateResume = new Timer() {
+        @Override
+        protected void expired(long nowNs) {
+            ratePaused = false;
+            if (key.isValid() && !limitPaused && !faultPaused) {
+                key.interestOps(SelectionKey.OP_ACCEPT);
+            }
+        }
+    };
 
     /**
      * @param relay shared pair settings
@@ -58,6 +71,7 @@ public final class Acceptor extends Timer implements Handler {
     /** Stops accepting and closes the listening channel; on the loop's thread. */
     public void stop() {
         loop.timers().cancel(this);
+        loop.timers().cancel(rateResume);
         if (key != null) {
             key.cancel();
         }
@@ -81,8 +95,14 @@ public final class Acceptor extends Timer implements Handler {
     @Override
     public void ready(SelectionKey k, int readyOps) {
         Admission admission = relay.admission();
+        TokenBucket rate = admission.acceptRate();
         for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
+            if (rate != null && !rate.tryTake(System.nanoTime())) {
+                pauseForRate(rate);
+                return;
+            }
             if (!admission.reserve()) {
+                giveBack(rate);
                 pauseForLimit(admission);
                 return;
             }
@@ -91,11 +111,13 @@ public final class Acceptor extends Timer implements Handler {
                 channel = server.accept();
             } catch (IOException e) {
                 admission.unreserve();
+                giveBack(rate);
                 pause(e);
                 return;
             }
             if (channel == null) {
                 admission.unreserve();
+                giveBack(rate);
                 break;
             }
             accept(channel, admission);
@@ -169,9 +191,34 @@ public final class Acceptor extends Timer implements Handler {
             return;
         }
         limitPaused = false;
-        if (!faultPaused && key != null && key.isValid()) {
+        if (!faultPaused && !ratePaused && key != null && key.isValid()) {
             key.interestOps(SelectionKey.OP_ACCEPT);
         }
+    }
+
+    private static void giveBack(TokenBucket rate) {
+        if (rate != null) {
+            rate.giveBack();
+        }
+    }
+
+    /**
+     * Stops accepting until the global accept bucket has a token again: clients wait in the listen
+     * backlog (the kernel completes their handshakes), nobody is reset.
+     */
+    private void pauseForRate(TokenBucket rate) {
+        if (key.isValid()) {
+            key.interestOps(0);
+        }
+        ratePaused = true;
+        ratePauses++;
+        // at least one wheel tick ahead: the wheel fires on its next tick anyway
+        loop.timers().schedule(rateResume, Math.max(rate.nextTokenNs(), loop.nowNs() + 1));
+    }
+
+    /** Times accepting waited for the accept rate's next token. */
+    public long ratePauses() {
+        return ratePauses;
     }
 
     void pause(IOException cause) {
@@ -189,7 +236,7 @@ public final class Acceptor extends Timer implements Handler {
     @Override
     protected void expired(long nowNs) {
         faultPaused = false;
-        if (key.isValid() && !limitPaused) {
+        if (key.isValid() && !limitPaused && !ratePaused) {
             key.interestOps(SelectionKey.OP_ACCEPT);
         }
     }

@@ -2,6 +2,7 @@ package io.lb4j.internal.relay;
 
 import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Edge;
+import io.lb4j.internal.pool.TokenBucket;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,9 +28,26 @@ public final class Admission {
     private final List<Acceptor> acceptors = new CopyOnWriteArrayList<>();
     private final AtomicBoolean paused = new AtomicBoolean();
 
+    private final TokenBucket acceptRate;
+
     /** Admission by {@code edge}'s rules. */
     public Admission(Edge edge) {
+        this(edge, null);
+    }
+
+    /**
+     * Admission by {@code edge}'s rules, new connections paced by {@code acceptRate}.
+     *
+     * @param acceptRate the global accept bucket, or {@code null} for unpaced accepting
+     */
+    public Admission(Edge edge, TokenBucket acceptRate) {
         this.edge = edge;
+        this.acceptRate = acceptRate;
+    }
+
+    /** The global accept bucket, or {@code null} when accepting is unpaced. */
+    TokenBucket acceptRate() {
+        return acceptRate;
     }
 
     /** The settings applied. */

@@ -262,6 +262,10 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             if (candidate == null || !candidate.usable() || candidate.address() == null || !candidate.tryAcquire()) {
                 continue;
             }
+            if (!candidate.tryConnectToken()) {
+                candidate.release(); // its connect rate is spent: skipped like a full backend
+                continue;
+            }
             SocketChannel channel;
             try {
                 channel = SocketChannel.open();
@@ -269,6 +273,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
                 // out of descriptors: hold the client (it costs no more than it does now) and try the
                 // same backend again shortly, up to the connect timeout, instead of dropping it
                 candidate.release();
+                candidate.giveBackConnectToken();
                 tried--;
                 frontend.outOfResources(loop.id(), e);
                 long now = loop.nowNs();

@@ -1,0 +1,21 @@
+package io.lb4j.internal;
+
+/**
+ * The balancer's settings against reconnect storms and for spreading long-lived connections again:
+ * accept pacing (global and per backend token buckets) and rebalancing after scale-out. Kept as one
+ * record so that they travel together inside {@link Lifecycle}.
+ *
+ * @param acceptRate new client connections accepted per second across all listeners; 0 = unpaced
+ * @param acceptBurst tokens the global bucket holds (connections accepted at once after a quiet spell)
+ * @param backendConnectRate new connections per second to each backend (burst: one second's worth);
+ *     0 = unpaced
+ * @param rebalanceIntervalNs how often the spread is checked; 0 = rebalancing off
+ * @param maxSpread the spread (max / mean - 1 of weight-adjusted active connections) tolerated
+ * @param maxSharePerMinute the share of a backend's connections that may be moved in one minute
+ */
+public record Pacing(int acceptRate, int acceptBurst, int backendConnectRate, long rebalanceIntervalNs,
+                     double maxSpread, double maxSharePerMinute) {
+
+    /** Nothing paced, no rebalancing. */
+    public static final Pacing NONE = new Pacing(0, 0, 0, 0, 0, 0);
+}
