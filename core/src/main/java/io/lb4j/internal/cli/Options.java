@@ -93,6 +93,14 @@ final class Options {
             "                                 default 0 = off)",
             "  --tcp-keepalive D              TCP keepalive idle time on both sides of each connection;",
             "                                 0 = off (default 2m, below Azure's 4-minute idle timeout)",
+            "  --accept-rate N[,burst=M]      accept at most N new connections per second, bursts of M (default",
+            "                                 M = N); beyond it accepting pauses and clients wait in the backlog",
+            "                                 (default off)",
+            "  --backend-connect-rate N       at most N new connections per second to each backend; a spent",
+            "                                 backend is skipped for the next in the policy's order (default off)",
+            "  --rebalance                    after a scale-out, close the oldest connections of the busiest",
+            "                                 backends (checked every 1s, spread above 20%, at most 10% of a",
+            "                                 backend's connections per minute) so clients reconnect elsewhere",
             "  --help, --version              print and exit",
             "",
             "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
@@ -101,7 +109,7 @@ final class Options {
     /** Options of the contract that later work brings; refused with exit 2 until then (none left). */
     private static final Set<String> LATER = Set.of();
     private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
-            "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode");
+            "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode", "--rebalance");
 
     private final List<InetSocketAddress> listen = new ArrayList<>();
     private final List<Backend> backends = new ArrayList<>();
@@ -144,6 +152,10 @@ final class Options {
     private Integer frontHealthMinBackends;
     private Duration frontHealthGrace;
     private Duration drainPacing;
+    private int acceptRate;
+    private int acceptBurst;
+    private int backendConnectRate;
+    private boolean rebalance;
     private Duration tcpKeepAlive;
 
     boolean help() {
@@ -239,6 +251,7 @@ final class Options {
             case "--access-log": accessLog = true; break;
             case "--close-on-unhealthy": closeOnUnhealthy = true; break;
             case "--panic-mode": panicMode = true; break;
+            case "--rebalance": rebalance = true; break;
             default: throw new IllegalArgumentException(name + ": not supported yet");
         }
     }
@@ -363,6 +376,22 @@ final class Options {
             case "--drain-pacing":
                 drainPacing = duration(name, value, true);
                 break;
+            case "--accept-rate": {
+                int comma = value.indexOf(',');
+                acceptRate = integer(name, comma < 0 ? value : value.substring(0, comma), 1, 1_000_000);
+                acceptBurst = acceptRate;
+                if (comma >= 0) {
+                    String rest = value.substring(comma + 1);
+                    if (!rest.startsWith("burst=")) {
+                        throw new IllegalArgumentException(name + ": '" + value + "' (expected: N or N,burst=M)");
+                    }
+                    acceptBurst = integer(name, rest.substring("burst=".length()), 1, 1_000_000, "burst");
+                }
+                break;
+            }
+            case "--backend-connect-rate":
+                backendConnectRate = integer(name, value, 0, 1_000_000);
+                break;
             case "--tcp-keepalive":
                 tcpKeepAlive = duration(name, value, true);
                 if (!tcpKeepAlive.isZero() && tcpKeepAlive.compareTo(Duration.ofSeconds(1)) < 0) {
@@ -450,6 +479,15 @@ final class Options {
         }
         if (frontHealthGrace != null) {
             b.frontHealthGrace(frontHealthGrace);
+        }
+        if (acceptRate > 0) {
+            b.acceptRate(acceptRate, acceptBurst);
+        }
+        if (backendConnectRate > 0) {
+            b.backendConnectRate(backendConnectRate);
+        }
+        if (rebalance) {
+            b.rebalance(Duration.ofSeconds(1), 0.2, 0.1);
         }
         if (drainPacing != null) {
             b.drainPacing(drainPacing);
