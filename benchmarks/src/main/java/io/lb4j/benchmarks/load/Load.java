@@ -50,6 +50,10 @@ public final class Load {
                 c.proxyJava = true;
                 continue;
             }
+            if (option.equals("--reconnect")) {
+                c.reconnect = true;
+                continue;
+            }
             if (i + 1 >= args.size()) {
                 throw new IllegalArgumentException(option + ": value missing");
             }

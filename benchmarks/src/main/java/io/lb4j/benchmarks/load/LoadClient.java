@@ -76,6 +76,8 @@ public final class LoadClient {
         public String label = "target";
         /** ws-idle: seconds to keep the connections open after measuring, for inspecting the proxy. */
         public double holdSeconds;
+        /** ws-idle: while holding, reopen every connection the proxy closes (a client that reconnects). */
+        public boolean reconnect;
         /** Run number, printed with the result. */
         public int run = 1;
     }
@@ -206,6 +208,7 @@ public final class LoadClient {
         gcProxy();
         long after = ProcStat.rssKiB(config.proxyPid);
         System.err.println("ws-idle: " + established + " connections open; holding " + config.holdSeconds + " s");
+        reconnecting = config.reconnect;
         pump(System.nanoTime() + seconds(0.2 + config.holdSeconds)); // any resets from the proxy land here
         Result result = header();
         boolean measured = before > 0 && after > 0 && established > 0;
@@ -259,6 +262,9 @@ public final class LoadClient {
         result.values.put("conns", Integer.toString(config.workload == Workload.BULK ? 2 : config.connections));
         return result;
     }
+
+    private boolean reconnecting;
+    private long reconnects;
 
     private Conn newConn() {
         switch (config.workload) {
@@ -398,6 +404,18 @@ public final class LoadClient {
         }
 
         void fail(Exception e) {
+            if (reconnecting) {
+                if (!closed) {
+                    close();
+                    reconnects++;
+                    try {
+                        open(new WsConn(0));
+                    } catch (IOException again) {
+                        errors++;
+                    }
+                }
+                return;
+            }
             if (!closed) {
                 errors++;
                 if (errors <= 3) {
