@@ -1121,39 +1121,8 @@ public final class Engine implements Relay.Events {
 
     /** RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups as "::". */
     static String ipv6(byte[] bytes) {
-        int[] groups = new int[8];
-        for (int i = 0; i < 8; i++) {
-            groups[i] = ((bytes[2 * i] & 0xff) << 8) | (bytes[2 * i + 1] & 0xff);
-        }
-        int bestStart = -1;
-        int bestLength = 1;
-        for (int i = 0; i < 8; ) {
-            if (groups[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && groups[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLength) {
-                bestStart = i;
-                bestLength = j - i;
-            }
-            i = j;
-        }
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                sb.append("::");
-                i += bestLength - 1;
-                continue;
-            }
-            if (sb.length() > 0 && sb.charAt(sb.length() - 1) != ':') {
-                sb.append(':');
-            }
-            sb.append(Integer.toHexString(groups[i]));
-        }
-        return sb.toString();
+        java.nio.ByteBuffer text = java.nio.ByteBuffer.allocate(40);
+        io.lb4j.internal.proxy.ProxyHeader.ipv6Text(bytes, text);
+        return new String(text.array(), 0, text.position(), java.nio.charset.StandardCharsets.US_ASCII);
     }
 }

@@ -144,6 +144,14 @@ public record ProxyHeader(int version, boolean local, InetSocketAddress source, 
             }
             return;
         }
+        ipv6Text(b, out);
+    }
+
+    /**
+     * RFC 5952 text of an IPv6 address (an IPv4 one written IPv4-mapped): lower case, no leading zeros,
+     * the longest run of two or more zero groups as {@code ::}; at most 39 ASCII bytes.
+     */
+    public static void ipv6Text(byte[] b, ByteBuffer out) {
         int[] groups = new int[8];
         if (b.length == 4) {
             groups[5] = 0xFFFF;
