@@ -26,11 +26,17 @@ final class Signals {
                         return null;
                     });
             Method handle = signalClass.getMethod("handle", signalClass, handlerClass);
+            boolean any = false;
             for (String name : new String[] {"TERM", "INT"}) {
-                Object signal = signalClass.getConstructor(String.class).newInstance(name);
-                handle.invoke(null, signal, proxy);
+                try {
+                    Object signal = signalClass.getConstructor(String.class).newInstance(name);
+                    handle.invoke(null, signal, proxy);
+                    any = true;
+                } catch (ReflectiveOperationException | RuntimeException e) {
+                    // this one stays with the JVM: SIGINT is ignored in a background job of a script
+                }
             }
-            return true;
+            return any;
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             return false;
         }
