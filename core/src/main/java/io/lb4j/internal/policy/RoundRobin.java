@@ -29,14 +29,7 @@ public final class RoundRobin implements BalancingPolicy {
         Picker(Candidate[] candidates, AtomicInteger cursor) {
             this.candidates = candidates;
             this.cursor = cursor;
-            int count = 0;
-            int[] positions = new int[candidates.length];
-            for (int i = 0; i < candidates.length; i++) {
-                if (candidates[i].usable()) {
-                    positions[count++] = i;
-                }
-            }
-            this.usable = java.util.Arrays.copyOf(positions, count);
+            this.usable = Policies.usablePositions(candidates);
         }
 
         @Override
@@ -54,15 +47,7 @@ public final class RoundRobin implements BalancingPolicy {
             if (n == 0) {
                 return 0;
             }
-            int start = Integer.remainderUnsigned(turn, n);
-            int written = 0;
-            for (int i = 0; i < n && written < order.length; i++) {
-                int position = usable[(start + i) % n];
-                if (candidates[position].usable()) {
-                    order[written++] = position;
-                }
-            }
-            return written;
+            return Policies.rotation(candidates, usable, Integer.remainderUnsigned(turn, n), order);
         }
     }
 }
