@@ -105,6 +105,13 @@ class LivePoolTest {
         return c;
     }
 
+    private static void explainUntilUsable(Balancer lb, String name) throws Exception {
+        java.net.InetSocketAddress client = new java.net.InetSocketAddress("127.0.0.1", 40000);
+        await(() -> lb.explain(client).candidates().stream()
+                .anyMatch(c -> c.backend().name().equals(name) && (c.reason() == null || "fallback".equals(c.reason()))),
+                5_000, () -> name + " in the rebuilt selection");
+    }
+
     private static BalancerStats.BackendStats stats(Balancer lb, String name) {
         for (BalancerStats.BackendStats s : lb.stats().backends()) {
             if (s.backend().name().equals(name)) {
@@ -125,6 +132,8 @@ class LivePoolTest {
 
         registry.add(Backend.parse(b.name()));
         await(() -> stats(lb, b.name()) != null && stats(lb, b.name()).state() == HealthState.UP, 5_000, () -> "b up");
+        // the selection is rebuilt on the control thread just after the state change: wait for it to show
+        explainUntilUsable(lb, b.name());
         List<String> seen = new ArrayList<>();
         for (int i = 0; i < 4; i++) {
             seen.add(connect(lb).backend);
