@@ -6,7 +6,8 @@
 #   benchmarks/compare.sh --short         # smoke: 1 run, 1 s + 2 s, 200 idle pairs (seconds, not a figure)
 #   options: --runs N  --warmup S  --duration S  --idle N  --workloads "rr ws-echo conn bulk ws-idle"
 #            --targets "direct lb4j haproxy nginx"
-#   environment: LB4J_JAVA_OPTS (lb4j's JVM flags, default "-XX:+UseSerialGC -Xms16m -Xmx256m -Xmn8m")
+#   environment: LB4J_JAVA_OPTS (lb4j's JVM flags, default: the production flags of docs/PERFORMANCE.md,
+#                "-XX:+UseSerialGC -Xms16m -Xmx256m -Xmn8m" plus a native-heap trim every 5 s where the JDK has it)
 #
 # The balancer under test gets core 0 (lb4j --threads 1, HAProxy nbthread 1, nginx worker_processes 1);
 # the load generator and the backends get core 1. Needs Linux, Java 17, taskset; installs haproxy,
@@ -17,7 +18,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=2 WARMUP=5 DURATION=10 IDLE=9600
 WORKLOADS="rr ws-echo conn bulk ws-idle"
 TARGETS="direct lb4j haproxy nginx"
-LB4J_JAVA_OPTS=${LB4J_JAVA_OPTS:-"-XX:+UseSerialGC -Xms16m -Xmx256m -Xmn8m"}
+TRIM="-XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000" # JDK 17.0.9+, 21.0.1+
+java $TRIM -version >/dev/null 2>&1 || TRIM=""
+LB4J_JAVA_OPTS=${LB4J_JAVA_OPTS:-"-XX:+UseSerialGC -Xms16m -Xmx256m -Xmn8m $TRIM"}
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) RUNS=1 WARMUP=1 DURATION=2 IDLE=200 ;;

@@ -90,6 +90,9 @@ public final class Load {
                 case "--hold":
                     c.holdSeconds = Double.parseDouble(value);
                     break;
+                case "--settle":
+                    c.settleSeconds = Double.parseDouble(value);
+                    break;
                 case "--run":
                     c.run = Integer.parseInt(value);
                     break;

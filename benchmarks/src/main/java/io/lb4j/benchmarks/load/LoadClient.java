@@ -76,6 +76,12 @@ public final class LoadClient {
         public String label = "target";
         /** ws-idle: seconds to keep the connections open after measuring, for inspecting the proxy. */
         public double holdSeconds;
+        /**
+         * ws-idle: seconds between the full GC and reading RSS, at the baseline and at the end, so that
+         * a proxy that gives memory back on a timer (the JVM's native-heap trim, an allocator) is read
+         * in the state an operator would see a moment later; the same for every target.
+         */
+        public double settleSeconds = 6;
         /** ws-idle: while holding, reopen every connection the proxy closes (a client that reconnects). */
         public boolean reconnect;
         /** Run number, printed with the result. */
@@ -201,11 +207,13 @@ public final class LoadClient {
         conns.clear();
         established = 0;
         gcProxy();
+        pump(System.nanoTime() + seconds(config.settleSeconds));
         long before = ProcStat.rssKiB(config.proxyPid);
         long opened = System.nanoTime();
         openIdle(config.connections, 120);
         double openSeconds = (System.nanoTime() - opened) / 1e9;
         gcProxy();
+        pump(System.nanoTime() + seconds(config.settleSeconds));
         long after = ProcStat.rssKiB(config.proxyPid);
         System.err.println("ws-idle: " + established + " connections open; holding " + config.holdSeconds + " s");
         reconnecting = config.reconnect;

@@ -41,6 +41,12 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private static final int READS_PER_EVENT = 8;
     /** How soon a pair that found no descriptor for its backend socket tries again. */
     private static final long DESCRIPTOR_RETRY_NS = 100_000_000L;
+    /**
+     * How long a pair lives before TCP keepalive is switched on for its sockets: four system calls per
+     * socket are thus saved on short connections, which end long before an idle probe could matter, and
+     * the first probe of a long one goes out at most this much later.
+     */
+    static final long KEEPALIVE_AFTER_NS = 1_000_000_000L;
 
     private final Relay relay;
     private final EventLoop loop;
@@ -62,6 +68,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private ByteBuffer toClient;
     private boolean clientEof;
     private boolean backendEof;
+    private boolean keepAliveOn;
     private int clientOps;
     private int backendOps;
     private int state = CONNECTING;
@@ -268,7 +275,9 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             }
             SocketChannel channel;
             try {
-                channel = SocketChannel.open();
+                // the backend's own family: an IPv6 socket would cost a system call for dual-stack mode
+                channel = SocketChannel.open(candidate.address().getAddress() instanceof java.net.Inet4Address
+                        ? java.net.StandardProtocolFamily.INET : java.net.StandardProtocolFamily.INET6);
             } catch (IOException e) {
                 // out of descriptors: hold the client (it costs no more than it does now) and try the
                 // same backend again shortly, up to the connect timeout, instead of dropping it
@@ -293,7 +302,6 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             try {
                 channel.configureBlocking(false);
                 channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                KeepAlive.apply(channel, relay.keepAliveIdleNs());
                 boolean connected = channel.connect(candidate.address());
                 backendKey = channel.register(loop.selector(), connected ? 0 : SelectionKey.OP_CONNECT, this);
                 backendOps = connected ? 0 : SelectionKey.OP_CONNECT;
@@ -325,7 +333,6 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private void connected() {
         state = OPEN;
         candidates = null;
-        KeepAlive.apply(client, relay.keepAliveIdleNs());
         loop.timers().cancel(this);
         counters.connections++;
         lastActivityNs = loop.nowNs();
@@ -333,9 +340,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         backendOps = SelectionKey.OP_READ;
         clientKey.interestOps(clientOps);
         backendKey.interestOps(backendOps);
-        if (relay.idleTimeoutNs() > 0) {
-            loop.timers().schedule(this, lastActivityNs + relay.idleTimeoutNs());
-        }
+        scheduleOpenTimer();
         relay.events().opened(this);
         if (headerIn != null || relay.admission().edge().sendProxy() != null) {
             sendPreamble();
@@ -511,7 +516,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             toClient = null;
             clientOps &= ~SelectionKey.OP_WRITE;
             if (backendEof) {
-                shutdownOutput(client);
+                shutdownOutput(true);
             } else {
                 backendOps |= SelectionKey.OP_READ;
             }
@@ -519,7 +524,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             toBackend = null;
             backendOps &= ~SelectionKey.OP_WRITE;
             if (clientEof) {
-                shutdownOutput(backend);
+                shutdownOutput(false);
             } else {
                 clientOps |= SelectionKey.OP_READ;
             }
@@ -533,13 +538,13 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             clientEof = true;
             clientOps &= ~SelectionKey.OP_READ;
             if (toBackend == null) {
-                shutdownOutput(backend);
+                shutdownOutput(false);
             }
         } else {
             backendEof = true;
             backendOps &= ~SelectionKey.OP_READ;
             if (toClient == null) {
-                shutdownOutput(client);
+                shutdownOutput(true);
             }
         }
         applyInterest();
@@ -552,9 +557,16 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         }
     }
 
-    private void shutdownOutput(SocketChannel channel) {
+    /**
+     * Passes an end of stream on to one side, unless the pair is about to close anyway (both sides
+     * ended, nothing parked): the close sends the same FIN, and the system call is saved.
+     */
+    private void shutdownOutput(boolean toClientSide) {
+        if (clientEof && backendEof && toBackend == null && toClient == null) {
+            return;
+        }
         try {
-            channel.shutdownOutput();
+            (toClientSide ? client : backend).shutdownOutput();
         } catch (IOException e) {
             // the peer is already gone; the read side will tell
         }
@@ -582,13 +594,48 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             failAttempt("connect timeout");
             connectNext();
         } else if (state == OPEN) {
-            long deadline = lastActivityNs + relay.idleTimeoutNs();
-            if (deadline - nowNs <= 0) {
+            if (relay.idleTimeoutNs() > 0 && lastActivityNs + relay.idleTimeoutNs() - nowNs <= 0) {
                 close(relay.resetOnIdle(), "idle timeout");
-            } else {
-                loop.timers().schedule(this, deadline);
+                return;
             }
+            if (!keepAliveOn && relay.keepAliveIdleNs() > 0 && openedNs + KEEPALIVE_AFTER_NS - nowNs <= 0) {
+                keepAliveOn = true;
+                KeepAlive.apply(client, relay.keepAliveIdleNs());
+                KeepAlive.apply(backend, relay.keepAliveIdleNs());
+            }
+            scheduleOpenTimer();
         }
+    }
+
+    /**
+     * Arms the timer of an open pair for whichever comes first: its idle deadline (re-checked then
+     * against the last activity, so traffic never re-arms it) or the moment keepalive goes on.
+     */
+    private void scheduleOpenTimer() {
+        long next = Long.MAX_VALUE;
+        boolean armed = false;
+        if (relay.idleTimeoutNs() > 0) {
+            next = lastActivityNs + relay.idleTimeoutNs();
+            armed = true;
+        }
+        if (!keepAliveOn && relay.keepAliveIdleNs() > 0) {
+            long due = openedNs + KEEPALIVE_AFTER_NS;
+            next = armed && next - due <= 0 ? next : due;
+            armed = true;
+        }
+        if (armed) {
+            loop.timers().schedule(this, next);
+        }
+    }
+
+    /** The client's channel, for tests that read its socket options. */
+    SocketChannel clientChannel() {
+        return client;
+    }
+
+    /** The backend's channel ({@code null} before the first connect), for tests that read its options. */
+    SocketChannel backendChannel() {
+        return backend;
     }
 
     /**
