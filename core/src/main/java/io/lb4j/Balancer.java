@@ -621,8 +621,10 @@ public final class Balancer implements AutoCloseable {
          * Whether {@link Balancer#start()} registers JMX MBeans on the platform MBean server: {@code
          * io.lb4j:type=Balancer,name="ADDRESS"} and {@code io.lb4j:type=Backend,balancer="ADDRESS",
          * name="HOST:PORT"} per backend, where ADDRESS is the first frontend's bound {@code IP:PORT};
-         * unregistered by {@link Balancer#close()}. Default: on (registration costs a few
-         * milliseconds at start and nothing while running).
+         * unregistered by {@link Balancer#close()}. Default: on. Where the JVM has a platform MBean
+         * server already, {@code start()} registers them before it returns (a few milliseconds);
+         * where it has none, creating one takes 150-200 ms, so they are registered in the background
+         * right after {@code start()} returns. Nothing costs anything while running.
          *
          * @param enabled whether to register MBeans
          * @return this builder

@@ -83,10 +83,13 @@ public final class Engine implements Relay.Events {
     private final boolean wantsOpened;
     private final boolean wantsClosed;
     private final boolean wantsRejected;
-    private final FlightEvents flight = FlightEvents.create();
+    /** Null until the recorder's event classes are loaded (then events are committed when recorded). */
+    private volatile FlightEvents flight;
     private volatile boolean loopsRunning;
     private MetricsServer metrics;
-    private MBeans mbeans;
+    /** Set on the control thread (or in start() when the MBean server exists); cleared on close. */
+    private volatile MBeans mbeans;
+    private volatile Thread controlThread;
     // front-door health: one of the two, or neither
     private MetricsServer frontHttp;
     private FrontHealthTcp frontTcp;
@@ -140,7 +143,7 @@ public final class Engine implements Relay.Events {
         for (int i = 0; i < n; i++) {
             loops[i] = new EventLoop(i, "lb4j-loop-" + i, faults);
         }
-        control = Executors.newSingleThreadExecutor(r -> daemon(r, "lb4j-control"));
+        control = Executors.newSingleThreadExecutor(r -> controlThread = daemon(r, "lb4j-control"));
         AtomicInteger probeThreads = new AtomicInteger();
         // core = max: a pool with 0 core threads and a queue runs one thread only, and one hung
         // check would then stall every blocking probe
@@ -156,6 +159,9 @@ public final class Engine implements Relay.Events {
         }
         Pacing pacing = config.lifecycle().pacing();
         pool.connectRate(pacing.backendConnectRate());
+        // the first snapshot (resolving names, building the policy's selection: a Maglev table costs
+        // about 10 ms on a first start) runs on the control thread while this one binds and starts loops
+        config.registry().start(this::snapshot);
         Admission admission = new Admission(config.edge(), pacing.acceptRate() == 0 ? null
                 : new io.lb4j.internal.pool.TokenBucket(pacing.acceptRate(), pacing.acceptBurst(), System.nanoTime()));
         Relay relay = new Relay(pool, config.idleTimeoutNs(), config.resetOnIdle(), config.connectTimeoutNs(),
@@ -172,7 +178,6 @@ public final class Engine implements Relay.Events {
             loop.start();
         }
         loopsRunning = true;
-        config.registry().start(this::snapshot);
         awaitFirstSnapshot();
         for (BackendState member : pool.members()) {
             if (member.address() == null) {
@@ -183,16 +188,22 @@ public final class Engine implements Relay.Events {
         awaitFirstProbes();
         // first results queue a rebuild on the control thread: wait for it, so the first client sees them
         join(CompletableFuture.runAsync(pool::rebuild, control), 5_000, "first selection");
-        if (config.jmx()) {
-            mbeans = new MBeans(format(frontends.get(0).address()), this::stats, faults);
-            mbeans.registerBalancer();
-            for (BackendState member : pool.members()) {
-                mbeans.backendAdded(member.backend().name());
-            }
-        }
         // the first results queued their rebuilds on the control thread before completing; wait for
         // them, so that the first client finds the healthy backends in the policy's selection too
         join(CompletableFuture.runAsync(() -> { }, control), 5_000, "first selection");
+        if (config.jmx()) {
+            if (MBeans.platformServerExists()) {
+                registerMBeans();
+            } else {
+                control.execute(this::registerMBeans); // ordered before any later membership change
+            }
+        }
+        if (FlightEvents.recorderInitialised()) {
+            flight = FlightEvents.create();
+        } else {
+            // until loaded, connections commit no events: there is no recording to commit them to
+            daemon(() -> flight = FlightEvents.create(), "lb4j-init-jfr").start();
+        }
         List<CompletableFuture<Void>> registered = new ArrayList<>();
         if (metrics != null) {
             MetricsServer server = metrics;
@@ -246,9 +257,12 @@ public final class Engine implements Relay.Events {
      * descriptors, where the failed initialiser would kill an event loop.
      */
     private static void initialiseNio() {
-        // the same for the log handlers and the time zone, both read from files on first use
-        java.util.logging.Logger.getLogger("").getHandlers();
-        java.util.TimeZone.getDefault();
+        // the same for the log handlers and the time zone, both read from files on first use: on a
+        // thread of their own, as they take 5-10 ms in a fresh JVM and nothing here needs them yet
+        daemon(() -> {
+            java.util.logging.Logger.getLogger("").getHandlers();
+            java.util.TimeZone.getDefault();
+        }, "lb4j-init").start();
         try (java.nio.channels.SocketChannel socket = java.nio.channels.SocketChannel.open();
              ServerSocketChannel server = ServerSocketChannel.open()) {
             socket.configureBlocking(false);
@@ -1020,11 +1034,35 @@ public final class Engine implements Relay.Events {
         close();
     }
 
+    /** Registers the MBeans of the balancer and its current backends; on the control thread once running. */
+    private void registerMBeans() {
+        MBeans beans = new MBeans(format(frontends.get(0).address()), this::stats, faults);
+        beans.registerBalancer();
+        for (BackendState member : pool.members()) {
+            beans.backendAdded(member.backend().name());
+        }
+        mbeans = beans;
+    }
+
+    private void unregisterMBeans() {
+        MBeans beans = mbeans;
+        if (beans != null) {
+            beans.unregisterAll();
+            mbeans = null;
+        }
+    }
+
     private void stopEverything() {
         draining = true;
-        if (mbeans != null) {
-            mbeans.unregisterAll();
+        if (control != null && !control.isShutdown() && Thread.currentThread() != controlThread) {
+            // behind a registration still queued there, so nothing registers after close
+            try {
+                joinQuietly(CompletableFuture.runAsync(this::unregisterMBeans, control), 5_000);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                unregisterMBeans();
+            }
         }
+        unregisterMBeans();
         if (metrics != null) {
             metrics.close();
         }

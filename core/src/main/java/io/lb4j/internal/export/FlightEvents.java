@@ -14,15 +14,35 @@ public interface FlightEvents {
 
     /** The recorder's events, or {@code null} when {@code jdk.jfr} is not available at run time. */
     static FlightEvents create() {
-        Optional<Module> jfr = ModuleLayer.boot().findModule("jdk.jfr");
-        if (jfr.isEmpty() || !FlightEvents.class.getModule().canRead(jfr.get())) {
+        if (!available()) {
             return null;
         }
         try {
-            return new JfrEvents();
+            return new JfrEvents().loaded();
         } catch (LinkageError e) {
             return null;
         }
+    }
+
+    /**
+     * Whether creating the events is cheap now: the recorder is initialised (a recording ran or runs).
+     * Otherwise loading the first event class initialises it, about 150 ms in a fresh JVM, which
+     * belongs on a background thread rather than in {@code start()} or a first connection.
+     */
+    static boolean recorderInitialised() {
+        if (!available()) {
+            return false;
+        }
+        try {
+            return jdk.jfr.FlightRecorder.isInitialized();
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    private static boolean available() {
+        Optional<Module> jfr = ModuleLayer.boot().findModule("jdk.jfr");
+        return jfr.isPresent() && FlightEvents.class.getModule().canRead(jfr.get());
     }
 
     /** A client connection reached {@code backend} after {@code connectNs} from accept. */

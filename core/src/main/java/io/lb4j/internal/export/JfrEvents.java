@@ -18,6 +18,14 @@ import jdk.jfr.Timespan;
  */
 final class JfrEvents implements FlightEvents {
 
+    /** Loads the event classes now (the first load initialises the recorder); returns this. */
+    JfrEvents loaded() {
+        new ConnectionOpened().shouldCommit();
+        new ConnectionClosed().shouldCommit();
+        new BackendStateChanged().shouldCommit();
+        return this;
+    }
+
     @Override
     public void connectionOpened(InetSocketAddress client, Backend backend, long connectNs) {
         ConnectionOpened event = new ConnectionOpened();

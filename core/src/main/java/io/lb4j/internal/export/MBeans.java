@@ -51,6 +51,15 @@ public final class MBeans {
         this.faults = faults;
     }
 
+    /**
+     * Whether the platform MBean server exists already. Creating it takes 150-200 ms in a JVM that has
+     * none (it is made through {@code MBeanServerFactory}, which lists it once made), so a balancer
+     * registers right away only when it exists and otherwise in the background.
+     */
+    public static boolean platformServerExists() {
+        return !javax.management.MBeanServerFactory.findMBeanServer(null).isEmpty();
+    }
+
     /** The balancer MBean's object name. */
     public static ObjectName balancerName(String balancer) throws JMException {
         return new ObjectName("io.lb4j:type=Balancer,name=" + ObjectName.quote(balancer));
