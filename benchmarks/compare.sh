@@ -6,6 +6,9 @@
 #   benchmarks/compare.sh --short         # smoke: 1 run, 1 s + 2 s, 200 idle pairs (seconds, not a figure)
 #   options: --runs N  --warmup S  --duration S  --idle N  --workloads "rr ws-echo conn bulk ws-idle"
 #            --targets "direct lb4j haproxy nginx"
+#            --lb-threads N --lb-cpus LIST   (scaling: lb4j loops / HAProxy threads on cores LIST; default 1 on 0;
+#                                             nginx stays one process; with "0,1" on two cores the generator
+#                                             shares core 1, so the figure is a lower bound)
 #   environment: LB4J_JAVA_OPTS (lb4j's JVM flags, default: the production flags of docs/PERFORMANCE.md,
 #                "-XX:+UseSerialGC -Xms16m -Xmx256m -Xmn8m" plus a native-heap trim every 5 s where the JDK has it)
 #
@@ -15,7 +18,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=2 WARMUP=5 DURATION=10 IDLE=9600
+RUNS=2 WARMUP=5 DURATION=10 IDLE=9600 LB_THREADS=1 LB_CPUS=""
 WORKLOADS="rr ws-echo conn bulk ws-idle"
 TARGETS="direct lb4j haproxy nginx"
 TRIM="-XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000" # JDK 17.0.9+, 21.0.1+
@@ -30,6 +33,8 @@ while [ $# -gt 0 ]; do
     --idle) IDLE=$2; shift ;;
     --workloads) WORKLOADS=$2; shift ;;
     --targets) TARGETS=$2; shift ;;
+    --lb-threads) LB_THREADS=$2; shift ;;
+    --lb-cpus) LB_CPUS=$2; shift ;;
     *) echo "compare.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -53,6 +58,7 @@ if [ -z "$LB4J_JAR" ] || [ ! -f "$BENCH_JAR" ]; then
   LB4J_JAR=$(ls "$ROOT"/core/target/lb4j-core-*.jar | grep -v -e '-sources' -e '-javadoc' -e '-tests' | head -1)
 fi
 if [ "$(nproc)" -ge 2 ]; then LB_CPU=0 GEN_CPU=1; else LB_CPU=0 GEN_CPU=0; echo "one core only: not a fair figure" >&2; fi
+[ -z "$LB_CPUS" ] || LB_CPU=$LB_CPUS
 LOAD=(taskset -c "$GEN_CPU" java -Xms512m -Xmx1g -cp "$BENCH_JAR" io.lb4j.benchmarks.load.Load)
 
 WORK=$(mktemp -d /tmp/lb4j-compare.XXXXXX)
@@ -90,14 +96,14 @@ start_target() { # target workload -> sets TARGET_ADDR, TARGET_PID, TARGET_JAVA
       TARGET_ADDR=127.0.0.1:19001
       # shellcheck disable=SC2086
       taskset -c "$LB_CPU" java $LB4J_JAVA_OPTS -jar "$LB4J_JAR" --listen "$TARGET_ADDR" \
-        --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --threads 1 --probe none --policy round-robin \
+        --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --threads "$LB_THREADS" --probe none --policy round-robin \
         >"$WORK/lb4j.log" 2>&1 &
       TARGET_PID=$! TARGET_JAVA=--proxy-java ;;
     haproxy)
       TARGET_ADDR=127.0.0.1:19002
       cat >"$WORK/haproxy.cfg" <<EOF
 global
-  nbthread 1
+  nbthread $LB_THREADS
 defaults
   mode tcp
   timeout connect 3s
@@ -147,6 +153,7 @@ stop_target() {
 {
   echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   echo "# $(java -version 2>&1 | head -1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(nginx -v 2>&1)"
+  echo "# balancers: $LB_THREADS thread(s) on core(s) $LB_CPU, generator and backends on core $GEN_CPU"
   echo "# lb4j JVM: $LB4J_JAVA_OPTS; warm-up ${WARMUP}s, measured ${DURATION}s, $RUNS run(s); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$RESULTS"
 

@@ -717,7 +717,9 @@ public final class Balancer implements AutoCloseable {
          * TCP keepalive on both sockets of every relayed connection, with this idle time before the
          * first probe (then every 30 s, 4 probes), so that a NAT or a cloud load balancer on the way
          * does not forget an idle WebSocket. Default 2 minutes: below Azure Load Balancer's 4-minute
-         * idle timeout. The idle time and interval need {@code jdk.net} support (Linux, macOS, Windows
+         * idle timeout. It is switched on once a connection has lasted one second, so short
+         * connections skip its four system calls per socket; the first probe of a long one goes out
+         * at most a second later than the idle time says. The idle time and interval need {@code jdk.net} support (Linux, macOS, Windows
          * 10+); elsewhere only {@code SO_KEEPALIVE} is set. Zero turns keepalive off.
          *
          * @param idle zero (off) or at least one second
