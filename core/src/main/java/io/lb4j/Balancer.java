@@ -505,7 +505,10 @@ public final class Balancer implements AutoCloseable {
         /**
          * Sends a PROXY protocol header of this version first on every backend connection, carrying
          * the client's address (the one its own header claimed, with {@link #acceptProxyProtocol}),
-         * before any relayed byte. Default {@code null}: none. Backends must then expect the header.
+         * before any relayed byte. Default {@code null}: none. Backends must then expect the header;
+         * the built-in health probes then open with a {@code LOCAL} header (v1 {@code PROXY UNKNOWN}),
+         * as HAProxy's {@code check-send-proxy}, and a custom probe finds the version in
+         * {@link HealthProbe.Target#proxyProtocol()}.
          *
          * @param version the header version, or {@code null} for none
          * @return this builder

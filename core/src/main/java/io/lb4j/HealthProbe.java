@@ -60,6 +60,17 @@ public interface HealthProbe {
          * @return more than zero
          */
         Duration timeout();
+
+        /**
+         * The PROXY protocol version the balancer sends its backends, or {@code null} when it sends
+         * none. A backend that requires the header would refuse a check without one, so a probe then
+         * starts its connection with {@link ProxyProtocol#localHeader()}, as the built-in probes do.
+         *
+         * @return the version, or {@code null}
+         */
+        default ProxyProtocol proxyProtocol() {
+            return null;
+        }
     }
 
     /**

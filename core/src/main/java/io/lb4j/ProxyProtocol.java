@@ -10,5 +10,22 @@ public enum ProxyProtocol {
     /** Version 1: one human-readable line, {@code PROXY TCP4 SRC DST SPORT DPORT\r\n}. */
     V1,
     /** Version 2: a binary header with a 12-byte signature, addresses and TLVs (authority, unique id). */
-    V2
+    V2;
+
+    /**
+     * The header a health check sends before its own bytes, so that a backend which requires PROXY
+     * protocol accepts the check: v1 {@code PROXY UNKNOWN\r\n}, v2 a {@code LOCAL} command without
+     * addresses (the backend then uses the connection's own endpoints). The built-in probes send it
+     * whenever the balancer sends PROXY headers ({@link HealthProbe.Target#proxyProtocol()}); a custom
+     * probe can do the same.
+     *
+     * @return a new array holding the header
+     */
+    public byte[] localHeader() {
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(16);
+        io.lb4j.internal.proxy.ProxyHeader.encodeLocal(this, out);
+        byte[] bytes = new byte[out.position()];
+        out.flip().get(bytes);
+        return bytes;
+    }
 }

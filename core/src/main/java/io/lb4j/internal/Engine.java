@@ -155,7 +155,7 @@ public final class Engine implements Relay.Events {
         if (config.probe() != null) {
             checker = new HealthChecker(config.probe(), loops, config.probeIntervalNs(), config.probeTimeoutNs(),
                     config.unhealthyThreshold(), config.healthyThreshold(), config.probePort(), blocking, faults,
-                    this::stateChanged, health.passiveFailureThreshold());
+                    this::stateChanged, health.passiveFailureThreshold(), config.edge().sendProxy());
         }
         Pacing pacing = config.lifecycle().pacing();
         pool.connectRate(pacing.backendConnectRate());

@@ -2,6 +2,7 @@ package io.lb4j.internal.probe;
 
 import io.lb4j.Backend;
 import io.lb4j.HealthProbe;
+import io.lb4j.ProxyProtocol;
 import io.lb4j.HealthState;
 import io.lb4j.ProbeResult;
 import io.lb4j.internal.Faults;
@@ -41,6 +42,7 @@ public final class HealthChecker {
     private final Faults faults;
     private final StateSink sink;
     private final int passiveFailureThreshold;
+    private final ProxyProtocol sendProxy;
 
     /**
      * @param probe the probe
@@ -58,7 +60,7 @@ public final class HealthChecker {
                          int unhealthyThreshold, int healthyThreshold, int probePort, ExecutorService blocking,
                          Faults faults, StateSink sink) {
         this(probe, loops, intervalNs, timeoutNs, unhealthyThreshold, healthyThreshold, probePort, blocking,
-                faults, sink, 0);
+                faults, sink, 0, null);
     }
 
     /**
@@ -66,11 +68,14 @@ public final class HealthChecker {
      *
      * @param passiveFailureThreshold consecutive failed connects of client connections that mark an
      *     up backend down before its probe notices; 0 = off
+     * @param sendProxy the PROXY protocol the balancer sends its backends (probes send a LOCAL header
+     *     first), or {@code null}
      */
     public HealthChecker(HealthProbe probe, EventLoop[] loops, long intervalNs, long timeoutNs,
                          int unhealthyThreshold, int healthyThreshold, int probePort, ExecutorService blocking,
-                         Faults faults, StateSink sink, int passiveFailureThreshold) {
+                         Faults faults, StateSink sink, int passiveFailureThreshold, ProxyProtocol sendProxy) {
         this.passiveFailureThreshold = passiveFailureThreshold;
+        this.sendProxy = sendProxy;
         this.probe = probe;
         this.loops = loops;
         this.intervalNs = intervalNs;
@@ -232,6 +237,11 @@ public final class HealthChecker {
         @Override
         public java.util.concurrent.Executor blockingExecutor() {
             return blocking;
+        }
+
+        @Override
+        public ProxyProtocol proxyProtocol() {
+            return sendProxy;
         }
     }
 

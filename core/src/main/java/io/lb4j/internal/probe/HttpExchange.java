@@ -45,11 +45,24 @@ final class HttpExchange implements Handler {
     private final ByteBuffer in = ByteBuffer.wrap(head);
     private SelectionKey key;
 
-    private HttpExchange(Conversation conversation, SocketChannel channel, CompletableFuture<ProbeResult> result) {
+    private HttpExchange(Conversation conversation, SocketChannel channel, CompletableFuture<ProbeResult> result,
+                         HealthProbe.Target target) {
         this.conversation = conversation;
         this.channel = channel;
         this.result = result;
-        this.request = ByteBuffer.wrap(conversation.request());
+        this.request = ByteBuffer.wrap(requestBytes(target, conversation));
+    }
+
+    /** The request, after a PROXY protocol LOCAL header when the balancer sends PROXY headers. */
+    private static byte[] requestBytes(HealthProbe.Target target, Conversation conversation) {
+        byte[] request = conversation.request();
+        if (target.proxyProtocol() == null) {
+            return request;
+        }
+        byte[] header = target.proxyProtocol().localHeader();
+        byte[] both = java.util.Arrays.copyOf(header, header.length + request.length);
+        System.arraycopy(request, 0, both, header.length, request.length);
+        return both;
     }
 
     /** Runs {@code conversation} against the target; the stage completes with the verdict. */
@@ -66,7 +79,7 @@ final class HttpExchange implements Handler {
             result.complete(ProbeResult.failed("cannot open socket: " + e.getMessage()));
             return result;
         }
-        HttpExchange exchange = new HttpExchange(conversation, channel, result);
+        HttpExchange exchange = new HttpExchange(conversation, channel, result, target);
         // a timeout (the checker completes the stage) must not leak the socket
         result.whenComplete((r, t) -> exchange.close());
         try {
@@ -146,7 +159,7 @@ final class HttpExchange implements Handler {
             InetSocketAddress address = target.address();
             socket.connect(address, timeoutMs);
             socket.setSoTimeout(timeoutMs);
-            socket.getOutputStream().write(conversation.request());
+            socket.getOutputStream().write(requestBytes(target, conversation));
             InputStream input = socket.getInputStream();
             byte[] head = new byte[MAX_HEAD_BYTES];
             int length = 0;

@@ -13,7 +13,9 @@ import java.util.concurrent.CompletionStage;
 
 /**
  * {@link HealthProbe#tcp()}: a non-blocking connect on the probing loop; healthy once the handshake
- * completes. The socket is then closed at once. Outside the engine it falls back to a blocking connect.
+ * completes. The socket is then closed at once, after a PROXY protocol {@code LOCAL} header when the
+ * balancer sends PROXY headers (as HAProxy's {@code check-send-proxy}), so that a backend requiring one
+ * does not log every check as a bad client. Outside the engine it falls back to a blocking connect.
  */
 public final class TcpProbe implements HealthProbe {
     /** The one instance: the probe has no state. */
@@ -42,6 +44,7 @@ public final class TcpProbe implements HealthProbe {
         try {
             channel.configureBlocking(false);
             if (channel.connect(target.address())) {
+                sendLocalHeader(channel, target);
                 result.complete(ProbeResult.ok());
                 closeQuietly(channel);
                 return result;
@@ -50,6 +53,7 @@ public final class TcpProbe implements HealthProbe {
                     (Handler) (k, ops) -> {
                         try {
                             channel.finishConnect();
+                            sendLocalHeader(channel, target); // before completing: that closes the socket
                             result.complete(ProbeResult.ok());
                         } catch (IOException e) {
                             result.complete(ProbeResult.failed(Reasons.of(e)));
@@ -68,10 +72,25 @@ public final class TcpProbe implements HealthProbe {
         return result;
     }
 
+    /** A few bytes into an empty send buffer: written at once or not at all (the verdict stands). */
+    private static void sendLocalHeader(SocketChannel channel, Target target) {
+        if (target.proxyProtocol() == null) {
+            return;
+        }
+        try {
+            channel.write(java.nio.ByteBuffer.wrap(target.proxyProtocol().localHeader()));
+        } catch (IOException e) {
+            // the backend already closed: the connect succeeded, which is what this probe checks
+        }
+    }
+
     private static ProbeResult blockingConnect(Target target) {
         try (Socket socket = new Socket()) {
             InetSocketAddress address = target.address();
             socket.connect(address, (int) Math.max(1, target.timeout().toMillis()));
+            if (target.proxyProtocol() != null) {
+                socket.getOutputStream().write(target.proxyProtocol().localHeader());
+            }
             return ProbeResult.ok();
         } catch (IOException e) {
             return ProbeResult.failed(Reasons.of(e));
