@@ -16,9 +16,13 @@ import java.util.List;
  * @param rejectedConnections client connections closed before relaying (no usable backend, limits)
  * @param listeners one entry per frontend address, in the order given to the builder
  * @param backends one entry per configured backend, in the registry's order
+ * @param acceptPauses how often accepting paused, by reason
+ * @param rebalancedConnections connections the rebalancer closed so that their clients reconnect to a
+ *     lighter backend ({@link Balancer.Builder#rebalance})
  */
 public record BalancerStats(long activeConnections, long totalConnections, long rejectedConnections,
-                            List<ListenerStats> listeners, List<BackendStats> backends) {
+                            List<ListenerStats> listeners, List<BackendStats> backends, AcceptPauses acceptPauses,
+                            long rebalancedConnections) {
 
     /**
      * Copies the lists.
@@ -28,10 +32,25 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
      * @param rejectedConnections client connections closed before relaying
      * @param listeners one entry per frontend address, copied
      * @param backends one entry per configured backend, copied
+     * @param acceptPauses how often accepting paused, by reason; not null
+     * @param rebalancedConnections connections the rebalancer closed
      */
     public BalancerStats {
         listeners = List.copyOf(listeners);
         backends = List.copyOf(backends);
+        java.util.Objects.requireNonNull(acceptPauses, "acceptPauses");
+    }
+
+    /**
+     * Times accepting stopped, summed over listeners and event loops. While paused, clients wait in the
+     * kernel's listen backlog; none is reset for it.
+     *
+     * @param limit for the global connection limit ({@link Balancer.Builder#maxConnections})
+     * @param rate because the accept rate's bucket was empty ({@link Balancer.Builder#acceptRate})
+     * @param resources because accepting failed or a backend socket could not be opened, typically
+     *     out of file descriptors (100 ms, doubling to 1 s while it lasts)
+     */
+    public record AcceptPauses(long limit, long rate, long resources) {
     }
 
     /**

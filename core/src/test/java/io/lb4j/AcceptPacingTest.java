@@ -116,6 +116,9 @@ class AcceptPacingTest {
                 Await.until("every client relayed", () -> openings.times.size() == n, WAIT);
                 assertEquals(0, openings.rejected.get(), "nobody refused or reset");
                 assertEquals(n, lb.connections().size(), "every client relayed");
+                BalancerStats.AcceptPauses pauses = lb.stats().acceptPauses();
+                assertTrue(pauses.rate() >= 1, "the pauses are counted: " + pauses);
+                assertEquals(0, pauses.limit(), "no connection limit was set");
             } finally {
                 opener.join(WAIT.toMillis());
                 PacedDrainTest.closeAll(clients);

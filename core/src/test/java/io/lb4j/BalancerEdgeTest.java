@@ -301,6 +301,8 @@ class BalancerEdgeTest {
         assertEquals(clients, backend.accepted.get());
         assertTrue(backend.most.get() <= 3, "at most 3 relayed at once, saw " + backend.most.get());
         assertEquals(0, lb.stats().rejectedConnections());
+        // 24 clients through 3 places: accepting must have stopped at the limit at least once
+        assertTrue(lb.stats().acceptPauses().limit() >= 1, "limit pauses counted: " + lb.stats().acceptPauses());
     }
 
     @Test

@@ -98,12 +98,17 @@ class MetricsEndpointTest {
             assertEquals(0.0, e.value("lb4j_active_connections"));
             assertEquals(0.0, e.value("lb4j_connections_total"));
             assertEquals(0.0, e.value("lb4j_rejected_connections_total"));
-            assertEquals(2 * 6 + 3, e.samples().size());
+            for (String global : List.of("lb4j_accept_limit_pauses_total", "lb4j_accept_rate_pauses_total",
+                    "lb4j_accept_resource_pauses_total", "lb4j_rebalanced_connections_total")) {
+                assertEquals(0.0, e.value(global), global);
+                assertEquals("counter", e.types().get(global), global);
+            }
+            assertEquals(2 * 6 + 3 + 4, e.samples().size());
             assertEquals("gauge", e.types().get("lb4j_backend_up"));
             assertEquals("gauge", e.types().get("lb4j_active_connections"));
             assertEquals("counter", e.types().get("lb4j_backend_bytes_total"));
             assertEquals("counter", e.types().get("lb4j_rejected_connections_total"));
-            assertEquals(8, e.help().size());
+            assertEquals(12, e.help().size());
         }
     }
 
@@ -171,9 +176,10 @@ class MetricsEndpointTest {
                     + ",\"rejectedConnections\":0,\"listeners\":[{\"address\":\"127.0.0.1:" + front.getPort() + "\""), body);
             assertTrue(body.contains("{\"backend\":\"" + a.hostPort() + "\",\"weight\":1,\"adminState\":\"up\","
                     + "\"state\":\"up\""), body);
+            assertTrue(body.endsWith("],\"acceptPauses\":{\"limit\":0,\"rate\":0,\"resources\":0},"
+                    + "\"rebalancedConnections\":0}"), body);
             assertTrue(body.contains("\"bytesToBackend\":" + sentTo[0] + ","), body);
             assertTrue(body.contains("\"bytesToBackend\":" + sentTo[1] + ","), body);
-            assertTrue(body.endsWith("}]}"), body);
         }
     }
 

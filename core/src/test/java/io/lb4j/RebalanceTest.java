@@ -163,6 +163,7 @@ class RebalanceTest {
                                         + ": " + e.getValue());
                     }
                     assertTrue(!moves.byBackend.containsKey(d.hostPort()), "nothing moved off the joined backend");
+                    assertEquals(moves.total(), lb.stats().rebalancedConnections(), "every move counted once");
                     assertTrue(tookMs < 60_000, "within the first budget minute");
                 }
             }

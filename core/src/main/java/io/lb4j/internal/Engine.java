@@ -71,6 +71,8 @@ public final class Engine implements Relay.Events {
     private final CompletableFuture<Void> drained = new CompletableFuture<>();
     private final List<Frontend> frontends = new ArrayList<>();
     private final List<Acceptor> acceptors = new ArrayList<>();
+    /** Connections closed by the rebalancer; rare, so one shared adder. */
+    private final java.util.concurrent.atomic.LongAdder rebalanced = new java.util.concurrent.atomic.LongAdder();
     private Phase phase = Phase.NEW;
     private volatile boolean draining;
     private EventLoop[] loops;
@@ -476,6 +478,9 @@ public final class Engine implements Relay.Events {
     @Override
     public void closed(ConnectionPair pair, String why) {
         pair.frontendListener().pairClosed(loopOf(pair));
+        if (Rebalancer.REASON.equals(why)) {
+            rebalanced.increment();
+        }
         boolean rejected = pair.backend() == null;
         if (rejected) {
             pair.frontendListener().rejected(loopOf(pair));
@@ -621,23 +626,30 @@ public final class Engine implements Relay.Events {
      * One snapshot in progress: each loop copies its own counter slots into {@code shares[loop]} on its
      * thread, which gives the copy a happens-before edge with every write the loop made until then.
      * Layout of a share: per frontend (accepted, rejected, open), then per backend (connections,
-     * connect failures, bytes to backend, bytes to client).
+     * connect failures, bytes to backend, bytes to client), then the loop's acceptors' pauses (limit,
+     * rate, resources).
      */
     private final class Gather {
         final List<Frontend> fronts;
         final List<BackendState> members;
+        final List<Acceptor> accepting;
         final long[][] shares;
         final CompletableFuture<?>[] done;
 
-        Gather(List<Frontend> fronts, List<BackendState> members, int loopCount) {
+        Gather(List<Frontend> fronts, List<BackendState> members, List<Acceptor> accepting, int loopCount) {
             this.fronts = fronts;
             this.members = members;
+            this.accepting = accepting;
             this.shares = new long[loopCount][];
             this.done = new CompletableFuture<?>[loopCount];
         }
 
+        int length() {
+            return fronts.size() * 3 + members.size() * 4 + 3;
+        }
+
         long[] read(int loop) {
-            long[] share = new long[fronts.size() * 3 + members.size() * 4];
+            long[] share = new long[length()];
             int i = 0;
             for (Frontend f : fronts) {
                 share[i++] = f.acceptedOn(loop);
@@ -651,6 +663,13 @@ public final class Engine implements Relay.Events {
                 share[i++] = c.bytesToBackend;
                 share[i++] = c.bytesToClient;
             }
+            for (Acceptor a : accepting) {
+                if (a.loop().id() == loop) {
+                    share[i] += a.limitPauses();
+                    share[i + 1] += a.ratePauses();
+                    share[i + 2] += a.pauses();
+                }
+            }
             return share;
         }
 
@@ -659,7 +678,7 @@ public final class Engine implements Relay.Events {
         }
 
         synchronized BalancerStats build(boolean fillMissing) {
-            long[] sum = new long[fronts.size() * 3 + members.size() * 4];
+            long[] sum = new long[length()];
             for (int loop = 0; loop < shares.length; loop++) {
                 long[] share = shares[loop];
                 if (share == null && fillMissing) {
@@ -689,15 +708,18 @@ public final class Engine implements Relay.Events {
                         b.activeConnections(), sum[i], sum[i + 1], sum[i + 2], sum[i + 3], b.lastProbeLatencyNs()));
                 i += 4;
             }
-            return new BalancerStats(active, accepted, rejected, listeners, backends);
+            return new BalancerStats(active, accepted, rejected, listeners, backends,
+                    new BalancerStats.AcceptPauses(sum[i], sum[i + 1], sum[i + 2]), rebalanced.sum());
         }
     }
 
     private Gather gather() {
         List<Frontend> fronts;
+        List<Acceptor> accepting;
         EventLoop[] running;
         synchronized (this) {
             fronts = List.copyOf(frontends);
+            accepting = List.copyOf(acceptors);
             running = loops;
         }
         List<BackendState> members = pool != null ? pool.members() : List.of();
@@ -706,7 +728,7 @@ public final class Engine implements Relay.Events {
         for (int i = 0; i < count; i++) {
             onLoop |= running[i].inLoop();
         }
-        Gather gather = new Gather(fronts, members, count);
+        Gather gather = new Gather(fronts, members, accepting, count);
         for (int i = 0; i < count; i++) {
             EventLoop loop = running[i];
             int id = i;

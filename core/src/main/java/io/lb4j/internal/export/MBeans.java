@@ -142,7 +142,8 @@ public final class MBeans {
         Bean(String description, String[] names, Function<BalancerStats, Object[]> values) {
             this.names = names;
             this.values = values;
-            Object[] sample = values.apply(new BalancerStats(0, 0, 0, List.of(), List.of()));
+            Object[] sample = values.apply(new BalancerStats(0, 0, 0, List.of(), List.of(),
+                    new BalancerStats.AcceptPauses(0, 0, 0), 0));
             MBeanAttributeInfo[] attributes = new MBeanAttributeInfo[names.length];
             for (int i = 0; i < names.length; i++) {
                 String type = sample != null ? sample[i].getClass().getName() : typeOf(names[i]);

@@ -47,7 +47,23 @@ public final class PrometheusText {
         family(out, "lb4j_rejected_connections_total", "counter",
                 "Client connections closed before relaying (no usable backend, limits, access rules).");
         out.append("lb4j_rejected_connections_total ").append(stats.rejectedConnections()).append('\n');
+        // global series carry no labels (the CLI contract), hence one family per pause reason
+        global(out, "lb4j_accept_limit_pauses_total",
+                "Times accepting paused because the global connection limit was reached.", stats.acceptPauses().limit());
+        global(out, "lb4j_accept_rate_pauses_total",
+                "Times accepting paused because the accept rate's bucket was empty.", stats.acceptPauses().rate());
+        global(out, "lb4j_accept_resource_pauses_total",
+                "Times accepting paused for lack of resources, typically file descriptors.",
+                stats.acceptPauses().resources());
+        global(out, "lb4j_rebalanced_connections_total",
+                "Connections the rebalancer closed so that their clients reconnect to a lighter backend.",
+                stats.rebalancedConnections());
         return out.toString();
+    }
+
+    private static void global(StringBuilder out, String name, String help, long value) {
+        family(out, name, "counter", help);
+        out.append(name).append(' ').append(value).append('\n');
     }
 
     private static void family(StringBuilder out, String name, String type, String help) {

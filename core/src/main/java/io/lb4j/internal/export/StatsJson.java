@@ -16,7 +16,8 @@ public final class StatsJson {
 
     /**
      * The snapshot as JSON: {@code {"activeConnections":..,"totalConnections":..,
-     * "rejectedConnections":..,"listeners":[..],"backends":[..]}}.
+     * "rejectedConnections":..,"listeners":[..],"backends":[..],
+     * "acceptPauses":{"limit":..,"rate":..,"resources":..},"rebalancedConnections":..}}.
      */
     public static String render(BalancerStats stats) {
         StringBuilder out = new StringBuilder(256 + 384 * stats.backends().size());
@@ -54,7 +55,11 @@ public final class StatsJson {
                     .append(",\"lastProbeLatencyNanos\":").append(b.lastProbeLatencyNanos()).append('}');
             comma = ",";
         }
-        return out.append("]}").toString();
+        return out.append("],\"acceptPauses\":{\"limit\":").append(stats.acceptPauses().limit())
+                .append(",\"rate\":").append(stats.acceptPauses().rate())
+                .append(",\"resources\":").append(stats.acceptPauses().resources())
+                .append("},\"rebalancedConnections\":").append(stats.rebalancedConnections())
+                .append('}').toString();
     }
 
     /** A JSON string: quotes, backslash and control characters escaped; {@code null} as null. */

@@ -34,6 +34,7 @@ public final class Acceptor extends Timer implements Handler {
     private SelectionKey key;
     private long pauseNs = MIN_PAUSE_NS;
     private long pauses;
+    private long limitPauses;
     private boolean limitPaused;
     private boolean faultPaused;
     private boolean ratePaused;
@@ -87,9 +88,14 @@ public final class Acceptor extends Timer implements Handler {
         return loop;
     }
 
-    /** Times accepting was paused for lack of resources. */
+    /** Times accepting was paused for lack of resources; on the loop's thread. */
     public long pauses() {
         return pauses;
+    }
+
+    /** Times accepting was paused for the global connection limit; on the loop's thread. */
+    public long limitPauses() {
+        return limitPauses;
     }
 
     @Override
@@ -178,6 +184,7 @@ public final class Acceptor extends Timer implements Handler {
             key.interestOps(0);
         }
         limitPaused = true;
+        limitPauses++;
         admission.paused();
     }
 

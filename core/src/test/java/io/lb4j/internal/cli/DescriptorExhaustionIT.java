@@ -9,6 +9,8 @@ import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
@@ -34,9 +36,14 @@ class DescriptorExhaustionIT {
         String jar = System.getProperty("lb4j.jar");
         assertTrue(jar != null && new File(jar).isFile(), "the packaged jar: " + jar);
         String java = System.getProperty("java.home") + "/bin/java";
+        int metricsPort;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            metricsPort = free.getLocalPort(); // the runner does not print its metrics address
+        }
         try (EchoServer echo = EchoServer.start()) {
             Process p = new ProcessBuilder("bash", "-c", "ulimit -n 64 && exec \"$0\" -jar \"$1\" --listen 127.0.0.1:0"
-                    + " --backend " + echo.hostPort() + " --probe none --threads 1 --drain-timeout 1s", java, jar)
+                    + " --backend " + echo.hostPort() + " --probe none --threads 1 --drain-timeout 1s"
+                    + " --metrics 127.0.0.1:" + metricsPort, java, jar)
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             List<Socket> clients = new ArrayList<>();
             try {
@@ -74,6 +81,22 @@ class DescriptorExhaustionIT {
                     stillWaiting.removeIf(s -> echoedQuietly(s));
                     return stillWaiting.size() <= waiting.size() - 4;
                 }, Duration.ofSeconds(15));
+                for (Socket s : clients) {
+                    s.close(); // the metrics endpoint needs a descriptor of its own to answer
+                }
+                String[] fetched = new String[1];
+                Await.until("the metrics endpoint answers", () -> {
+                    try {
+                        fetched[0] = metrics(metricsPort);
+                        return true;
+                    } catch (IOException e) {
+                        return false;
+                    }
+                }, Duration.ofSeconds(20));
+                String metrics = fetched[0];
+                Matcher pauses = Pattern.compile("(?m)^lb4j_accept_resource_pauses_total (\\d+)$").matcher(metrics);
+                assertTrue(pauses.find(), metrics);
+                assertTrue(Long.parseLong(pauses.group(1)) >= 1, "the pauses are counted: " + pauses.group());
                 p.destroy();
                 assertTrue(p.waitFor(20, TimeUnit.SECONDS));
                 assertEquals(0, p.exitValue());
@@ -83,6 +106,16 @@ class DescriptorExhaustionIT {
                 }
                 p.destroyForcibly();
             }
+        }
+    }
+
+    /** The body of {@code GET /metrics}. */
+    private static String metrics(int port) throws IOException {
+        try (Socket s = new Socket("127.0.0.1", port)) {
+            s.setSoTimeout(2_000);
+            s.getOutputStream().write("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                    .getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         }
     }
 
