@@ -70,7 +70,7 @@ public final class FirstStart {
 
     /** The JDK parts a typical server has used before it builds a balancer. */
     private static void warmLikeAHost() throws Exception {
-        java.util.logging.Logger.getLogger("host").fine("host starting");
+        java.util.logging.Logger.getLogger("host").info("host starting"); // a server has logged by now
         ExecutorService executor = Executors.newFixedThreadPool(2);
         try {
             CompletableFuture.supplyAsync(() -> List.of(1, 2, 3).stream().mapToInt(i -> i).sum(), executor).get();

@@ -139,7 +139,7 @@ public final class Engine implements Relay.Events {
     }
 
     private void startUp() {
-        initialiseNio();
+        initialiseNio(config.probe() != null);
         int n = config.eventLoops();
         loops = new EventLoop[n];
         for (int i = 0; i < n; i++) {
@@ -258,11 +258,18 @@ public final class Engine implements Relay.Events {
      * socket); run them now, so that their first use never falls on a moment the process is out of
      * descriptors, where the failed initialiser would kill an event loop.
      */
-    private static void initialiseNio() {
+    private static void initialiseNio(boolean probing) {
         // the same for the log handlers and the time zone, both read from files on first use: on a
-        // thread of their own, as they take 5-10 ms in a fresh JVM and nothing here needs them yet
+        // thread of their own, as they take 5-10 ms in a fresh JVM and nothing here needs them yet.
+        // With probes, one record is formatted there too: the first line a JVM logs costs 30-40 ms of
+        // formatter and date-time set-up, and the first probe result logs one on start()'s path.
         daemon(() -> {
-            java.util.logging.Logger.getLogger("").getHandlers();
+            for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
+                java.util.logging.Formatter formatter = handler.getFormatter();
+                if (probing && formatter != null) {
+                    formatter.format(new java.util.logging.LogRecord(java.util.logging.Level.INFO, "lb4j"));
+                }
+            }
             java.util.TimeZone.getDefault();
         }, "lb4j-init").start();
         try (java.nio.channels.SocketChannel socket = java.nio.channels.SocketChannel.open();
