@@ -262,6 +262,49 @@ class HealthCheckingTest {
     }
 
     @Test
+    void shouldLetTheFirstProbeDecideAtOnceWhateverTheThresholds() throws Exception {
+        try (TagServer a = TagServer.start('a')) {
+            try (Balancer lb = balancer(a).probe(HealthProbe.blocking(backend -> true)).healthyThreshold(3)
+                    .probeInterval(Duration.ofMinutes(10)).build()) {
+                lb.start(); // the ready line: after every first probe
+                assertEquals(HealthState.UP, stats(lb, a.port()).state(), "one success of three is up at first");
+                assertEquals('a', reach(lb));
+            }
+            try (Balancer lb = balancer(a).probe(HealthProbe.blocking(backend -> false)).unhealthyThreshold(5)
+                    .probeInterval(Duration.ofMinutes(10)).build()) {
+                lb.start();
+                assertEquals(HealthState.DOWN, stats(lb, a.port()).state(), "one failure of five is down at first");
+            }
+            long started = System.nanoTime();
+            try (Balancer lb = balancer(a).probe(target -> new CompletableFuture<>()).unhealthyThreshold(5)
+                    .probeTimeout(Duration.ofMillis(300)).probeInterval(Duration.ofMinutes(10)).build()) {
+                lb.start(); // a first probe that never answers holds start only for its timeout
+                assertTrue(System.nanoTime() - started >= Duration.ofMillis(300).toNanos(), "waited for the timeout");
+                assertEquals(HealthState.DOWN, stats(lb, a.port()).state(), "a timeout is a failure");
+                assertEquals("probe: timeout", stats(lb, a.port()).reason());
+            }
+        }
+    }
+
+    @Test
+    void shouldCountEveryBackendUpWithPassiveChecksOffWithoutAProbe() throws Exception {
+        int dead;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            dead = closed.getLocalPort(); // nothing listens there once closed
+        }
+        try (TagServer a = TagServer.start('a');
+             Balancer lb = balancer(a).backend("127.0.0.1:" + dead).probe(null).passiveFailureThreshold(1).build()) {
+            lb.start();
+            for (int i = 0; i < 6; i++) {
+                assertEquals('a', reach(lb)); // the refused attempts fail over to a
+            }
+            until(Duration.ofSeconds(3), () -> stats(lb, dead).connectFailures() >= 3, "refusals counted");
+            assertEquals(HealthState.UP, stats(lb, dead).state(), "--probe none: always up, even after refusals");
+            assertTrue(stats(lb, dead).up());
+        }
+    }
+
+    @Test
     void shouldNameTheSettingOfABadValue() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> Balancer.builder().passiveFailureThreshold(-1));

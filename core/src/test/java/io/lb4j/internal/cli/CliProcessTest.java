@@ -46,6 +46,7 @@ class CliProcessTest {
         final Process process;
         final BufferedReader out;
         final CompletableFuture<String> err = new CompletableFuture<>();
+        final StringBuffer errLines = new StringBuffer();
 
         Child(List<String> prefix, String... args) throws IOException {
             String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
@@ -58,11 +59,15 @@ class CliProcessTest {
             process = new ProcessBuilder(command).start();
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             Thread reader = new Thread(() -> {
-                try {
-                    err.complete(new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+                try (BufferedReader lines = new BufferedReader(
+                        new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = lines.readLine()) != null; ) {
+                        errLines.append(line).append('\n');
+                    }
                 } catch (IOException e) {
-                    err.complete("(standard error unreadable: " + e + ")");
+                    errLines.append("(standard error unreadable: ").append(e).append(")\n");
                 }
+                err.complete(errLines.toString());
             }, "child-stderr");
             reader.setDaemon(true);
             reader.start();
@@ -77,7 +82,7 @@ class CliProcessTest {
         }
 
         String errSoFar() {
-            return err.isDone() ? err.join() : "(still running)";
+            return errLines.toString();
         }
 
         void signal(String name) throws Exception {
@@ -270,6 +275,37 @@ class CliProcessTest {
                 assertTrue(text.contains("\nlb4j_backend_connections_total{backend=\"" + drain.hostPort() + "\"} 0\n"),
                         "no new connections to a draining backend\n" + text);
                 assertTrue(text.contains("\nlb4j_connections_total 3\n"), text);
+
+                // a bad line at run time: one stderr line PATH:LINE: reason, and the last good set stays
+                String good = Files.readString(file);
+                Files.writeString(file, good + "127.0.0.1:1 weight=0\n");
+                String where = file + ":5: ";
+                Await.until("the bad line reported", () -> child.errSoFar().contains(where), WAIT);
+                assertTrue(child.errSoFar().lines().anyMatch(l -> l.contains(where) && l.contains("weight")),
+                        child.errSoFar());
+                assertTrue(get(metrics, "/explain?client=127.0.0.1:5000").contains("\"reason\":\"draining\""),
+                        "the previous good set is kept");
+                // a good change applies within 2 s (1 s more for a loaded machine)
+                Files.writeString(file, upName + "\n" + drain.hostPort() + "\n" + down.hostPort() + " state=down\n");
+                Await.until("drain lifted", () -> {
+                    try {
+                        return get(metrics, "/explain?client=127.0.0.1:5000")
+                                .contains("{\"backend\":\"" + drain.hostPort() + "\",\"used\":true");
+                    } catch (IOException e) {
+                        return false;
+                    }
+                }, Duration.ofSeconds(3));
+                // the file disappears: reported, and the last good set stays
+                int reports = child.errSoFar().length();
+                Files.delete(file);
+                Await.until("the missing file reported", () -> child.errSoFar().substring(reports).contains(
+                        file.toString()), WAIT);
+                try (Socket s = new Socket("127.0.0.1", port)) {
+                    s.setSoTimeout(10_000);
+                    echoes(s, 5);
+                }
+                assertTrue(get(metrics, "/metrics").contains("\nlb4j_backend_up{backend=\"" + drain.hostPort()
+                        + "\"} 1\n"), "the last good set still serves");
                 child.signal("TERM");
                 assertEquals(0, child.exit(WAIT), child.errSoFar());
             }

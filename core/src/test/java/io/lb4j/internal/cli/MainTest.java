@@ -121,6 +121,15 @@ class MainTest {
     }
 
     @Test
+    void shouldExit1WithOneLineWhenABackendHostCannotBeResolved() {
+        Outcome o = run("--listen", "127.0.0.1:0", "--backend", "no-such-host.invalid:80", "--probe", "none");
+        assertEquals(1, o.status);
+        assertEquals("", o.out);
+        assertEquals(1, o.err.split("\n").length, o.err);
+        assertTrue(o.err.contains("no-such-host.invalid:80") && o.err.contains("unknown host"), o.err);
+    }
+
+    @Test
     void shouldPrintReadyLineRelayAndDrainOnSigterm() throws Exception {
         try (EchoServer echo = EchoServer.start()) {
             String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
