@@ -287,6 +287,38 @@ class HealthCheckingTest {
     }
 
     @Test
+    void shouldProbeUpAndDownBackendsAtTheIntervalStartToStartWithinTenPercentJitter() throws Exception {
+        long intervalMs = 300;
+        List<Long> upTimes = new CopyOnWriteArrayList<>();
+        List<Long> downTimes = new CopyOnWriteArrayList<>();
+        try (HttpTestServer up = HttpTestServer.start((head, socket, server) -> {
+                upTimes.add(System.nanoTime());
+                HttpTestServer.status(200).respond(head, socket, server);
+            });
+             // the slow answer: start to start, a probe's own duration does not stretch the interval
+             HttpTestServer down = HttpTestServer.start((head, socket, server) -> {
+                 downTimes.add(System.nanoTime());
+                 HttpTestServer.after(Duration.ofMillis(100), HttpTestServer.status(503)).respond(head, socket, server);
+             });
+             Balancer lb = Balancer.builder().listen("127.0.0.1:0").backend("127.0.0.1:" + up.port())
+                     .backend("127.0.0.1:" + down.port()).probe(HealthProbe.http("/")).eventLoops(1)
+                     .probeInterval(Duration.ofMillis(intervalMs)).build()) {
+            lb.start();
+            until(Duration.ofSeconds(15), () -> upTimes.size() >= 9 && downTimes.size() >= 9, "nine probes each");
+            for (List<Long> times : List.of(upTimes, downTimes)) {
+                long total = times.get(8) - times.get(0);
+                double meanMs = total / 8 / 1e6;
+                assertTrue(meanMs >= intervalMs * 0.9 && meanMs <= intervalMs * 1.1 + 20, "mean gap " + meanMs + " ms");
+                for (int i = 1; i < 9; i++) {
+                    long gapMs = (times.get(i) - times.get(i - 1)) / 1_000_000;
+                    // +-10% jitter, plus scheduling slack on a shared machine (never below 90% minus a tick)
+                    assertTrue(gapMs >= intervalMs * 0.9 - 15 && gapMs <= intervalMs * 1.1 + 120, "gap " + gapMs + " ms");
+                }
+            }
+        }
+    }
+
+    @Test
     void shouldCountEveryBackendUpWithPassiveChecksOffWithoutAProbe() throws Exception {
         int dead;
         try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
