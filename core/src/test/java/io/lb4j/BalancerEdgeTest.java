@@ -192,6 +192,51 @@ class BalancerEdgeTest {
     }
 
     @Test
+    void shouldAcceptV1UnknownAndV2LocalAndUseThePeersOwnAddress() throws Exception {
+        EchoBackend backend = backend(true);
+        Balancer lb = start(backend, b -> b.acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V2));
+        byte[] v2Local = java.util.HexFormat.of().parseHex("0d0a0d0a000d0a515549540a" + "20" + "00" + "0000");
+        for (byte[] header : new byte[][] {ascii("PROXY UNKNOWN\r\n"), v2Local}) {
+            Socket client = connect(lb);
+            client.getOutputStream().write(header);
+            client.getOutputStream().write(ascii("hi"));
+            assertArrayEquals(ascii("hi"), readExactly(client, 2), "relayed after a LOCAL/UNKNOWN header");
+            ProxyHeader seen = backend.headers.poll(5, TimeUnit.SECONDS);
+            assertNotNull(seen);
+            assertEquals(client.getLocalSocketAddress(), seen.source(), "the peer's own address is the client");
+        }
+        assertEquals(0, lb.stats().rejectedConnections());
+    }
+
+    @Test
+    void shouldHashTheAddressThePeerClaimsInItsHeader() throws Exception {
+        EchoBackend one = backend(false);
+        EchoBackend two = backend(false);
+        EchoBackend three = backend(false);
+        Balancer lb = start(one, b -> b.backend(two.address()).backend(three.address()).acceptProxyProtocol(true)
+                .policy(BalancingPolicy.sourceIp()));
+        java.util.Set<String> used = new java.util.HashSet<>();
+        for (int i = 1; i <= 12; i++) {
+            InetSocketAddress claimed = new InetSocketAddress(InetAddress.getByName("198.51.100." + i), 4000 + i);
+            String expected = lb.explain(claimed).chosen().name();
+            for (int again = 0; again < 2; again++) {
+                Socket client = connect(lb);
+                client.getOutputStream().write(ascii("PROXY TCP4 198.51.100." + i + " 192.0.2.1 " + (4000 + i + again)
+                        + " 443\r\nx"));
+                assertArrayEquals(ascii("x"), readExactly(client, 1));
+                List<Connection> open = lb.connections();
+                assertEquals(1, open.size());
+                assertEquals(expected, open.get(0).backend().name(), "the claimed IP decides, " + claimed);
+                client.close();
+                await(() -> lb.connections().isEmpty(), "closed");
+            }
+            used.add(expected);
+        }
+        // all from 127.0.0.1 on the wire: hashing the real peer would put all twelve on one backend
+        assertTrue(used.size() >= 2, used.toString());
+    }
+
+    @Test
     void shouldPassV2TlvsAndAddressesThroughAChainOfTwoBalancers() throws Exception {
         EchoBackend backend = backend(true);
         Balancer inner = start(backend, b -> b.acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V1));

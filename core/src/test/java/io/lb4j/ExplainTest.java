@@ -56,6 +56,33 @@ class ExplainTest {
     }
 
     @Test
+    void shouldNotAdvanceRoundRobinWhenAskedOverHttp() throws Exception {
+        try (EchoServer a = EchoServer.start(); EchoServer b = EchoServer.start(); EchoServer c = EchoServer.start();
+             Balancer lb = Balancer.builder().listen("127.0.0.1:0").backend(a.hostPort()).backend(b.hostPort())
+                     .backend(c.hostPort()).metricsAddress("127.0.0.1:0").policy(BalancingPolicy.roundRobin())
+                     .probe(null).eventLoops(1).build()) {
+            lb.start();
+            InetSocketAddress front = lb.addresses().get(0);
+            for (int turn = 0; turn < 4; turn++) {
+                String first = MetricsEndpointTest.get(lb.metricsAddress(), "/explain?client=127.0.0.1:5000").body();
+                for (int ask = 0; ask < 4; ask++) { // 4 asks: a cursor they advanced would end elsewhere
+                    assertEquals(first, MetricsEndpointTest.get(lb.metricsAddress(),
+                            "/explain?client=127.0.0.1:5000").body(), "asking again changes nothing");
+                }
+                String used = first.substring(first.indexOf("{\"backend\":\"") + 12);
+                used = used.substring(0, used.indexOf('"'));
+                assertTrue(first.contains("{\"backend\":\"" + used + "\",\"used\":true"), first);
+                try (Socket s = new Socket(front.getAddress(), front.getPort())) {
+                    s.setSoTimeout(10_000);
+                    ConnectionHandlesTest.roundTrip(s, 10);
+                    assertEquals(used, lb.connections().get(0).backend().name(), "the next connection, turn " + turn);
+                }
+                Await.until("connection closed", () -> lb.connections().isEmpty(), WAIT);
+            }
+        }
+    }
+
+    @Test
     void shouldSayWhyEachSkippedBackendIsSkipped() throws Exception {
         String dead;
         try (java.net.ServerSocket closedPort = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

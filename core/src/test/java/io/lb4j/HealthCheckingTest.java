@@ -262,6 +262,81 @@ class HealthCheckingTest {
     }
 
     @Test
+    void shouldLetTheFirstProbeDecideAtOnceWhateverTheThresholds() throws Exception {
+        try (TagServer a = TagServer.start('a')) {
+            try (Balancer lb = balancer(a).probe(HealthProbe.blocking(backend -> true)).healthyThreshold(3)
+                    .probeInterval(Duration.ofMinutes(10)).build()) {
+                lb.start(); // the ready line: after every first probe
+                assertEquals(HealthState.UP, stats(lb, a.port()).state(), "one success of three is up at first");
+                assertEquals('a', reach(lb));
+            }
+            try (Balancer lb = balancer(a).probe(HealthProbe.blocking(backend -> false)).unhealthyThreshold(5)
+                    .probeInterval(Duration.ofMinutes(10)).build()) {
+                lb.start();
+                assertEquals(HealthState.DOWN, stats(lb, a.port()).state(), "one failure of five is down at first");
+            }
+            long started = System.nanoTime();
+            try (Balancer lb = balancer(a).probe(target -> new CompletableFuture<>()).unhealthyThreshold(5)
+                    .probeTimeout(Duration.ofMillis(300)).probeInterval(Duration.ofMinutes(10)).build()) {
+                lb.start(); // a first probe that never answers holds start only for its timeout
+                assertTrue(System.nanoTime() - started >= Duration.ofMillis(300).toNanos(), "waited for the timeout");
+                assertEquals(HealthState.DOWN, stats(lb, a.port()).state(), "a timeout is a failure");
+                assertEquals("probe: timeout", stats(lb, a.port()).reason());
+            }
+        }
+    }
+
+    @Test
+    void shouldProbeUpAndDownBackendsAtTheIntervalStartToStartWithinTenPercentJitter() throws Exception {
+        long intervalMs = 300;
+        List<Long> upTimes = new CopyOnWriteArrayList<>();
+        List<Long> downTimes = new CopyOnWriteArrayList<>();
+        try (HttpTestServer up = HttpTestServer.start((head, socket, server) -> {
+                upTimes.add(System.nanoTime());
+                HttpTestServer.status(200).respond(head, socket, server);
+            });
+             // the slow answer: start to start, a probe's own duration does not stretch the interval
+             HttpTestServer down = HttpTestServer.start((head, socket, server) -> {
+                 downTimes.add(System.nanoTime());
+                 HttpTestServer.after(Duration.ofMillis(100), HttpTestServer.status(503)).respond(head, socket, server);
+             });
+             Balancer lb = Balancer.builder().listen("127.0.0.1:0").backend("127.0.0.1:" + up.port())
+                     .backend("127.0.0.1:" + down.port()).probe(HealthProbe.http("/")).eventLoops(1)
+                     .probeInterval(Duration.ofMillis(intervalMs)).build()) {
+            lb.start();
+            until(Duration.ofSeconds(15), () -> upTimes.size() >= 9 && downTimes.size() >= 9, "nine probes each");
+            for (List<Long> times : List.of(upTimes, downTimes)) {
+                long total = times.get(8) - times.get(0);
+                double meanMs = total / 8 / 1e6;
+                assertTrue(meanMs >= intervalMs * 0.9 && meanMs <= intervalMs * 1.1 + 20, "mean gap " + meanMs + " ms");
+                for (int i = 1; i < 9; i++) {
+                    long gapMs = (times.get(i) - times.get(i - 1)) / 1_000_000;
+                    // +-10% jitter, plus scheduling slack on a shared machine (never below 90% minus a tick)
+                    assertTrue(gapMs >= intervalMs * 0.9 - 15 && gapMs <= intervalMs * 1.1 + 120, "gap " + gapMs + " ms");
+                }
+            }
+        }
+    }
+
+    @Test
+    void shouldCountEveryBackendUpWithPassiveChecksOffWithoutAProbe() throws Exception {
+        int dead;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            dead = closed.getLocalPort(); // nothing listens there once closed
+        }
+        try (TagServer a = TagServer.start('a');
+             Balancer lb = balancer(a).backend("127.0.0.1:" + dead).probe(null).passiveFailureThreshold(1).build()) {
+            lb.start();
+            for (int i = 0; i < 6; i++) {
+                assertEquals('a', reach(lb)); // the refused attempts fail over to a
+            }
+            until(Duration.ofSeconds(3), () -> stats(lb, dead).connectFailures() >= 3, "refusals counted");
+            assertEquals(HealthState.UP, stats(lb, dead).state(), "--probe none: always up, even after refusals");
+            assertTrue(stats(lb, dead).up());
+        }
+    }
+
+    @Test
     void shouldNameTheSettingOfABadValue() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> Balancer.builder().passiveFailureThreshold(-1));

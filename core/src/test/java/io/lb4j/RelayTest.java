@@ -225,6 +225,35 @@ class RelayTest {
     }
 
     @Test
+    void shouldNeverTryTheSameBackendTwiceForOneClient() throws Exception {
+        int refused = freePortWithNothingListening();
+        Balancer lb = start(base("127.0.0.1:" + refused).connectAttempts(3));
+        Socket client = connect(lb);
+        int read;
+        try {
+            read = client.getInputStream().read();
+        } catch (SocketException reset) {
+            read = -1;
+        }
+        assertEquals(-1, read, "closed: the only backend refused");
+        Await.until("the attempt counted", () -> lb.stats().rejectedConnections() == 1, WAIT);
+        assertEquals(1, lb.stats().backends().get(0).connectFailures(), "one attempt, not three at one backend");
+    }
+
+    @Test
+    void shouldNeverCloseAnIdlePairWhenTheIdleTimeoutIsZero() throws Exception {
+        EchoServer echo = track(EchoServer.start());
+        Balancer lb = start(base(echo.hostPort()).idleTimeout(Duration.ZERO));
+        Socket client = connect(lb);
+        client.getOutputStream().write(bytes("ping"));
+        assertArrayEquals(bytes("ping"), readExactly(client.getInputStream(), 4));
+        Thread.sleep(1_500); // the behaviour under test: 1.5 s without a byte either way
+        client.getOutputStream().write(bytes("pong"));
+        assertArrayEquals(bytes("pong"), readExactly(client.getInputStream(), 4), "0 = never: still open");
+        assertEquals(1, lb.stats().activeConnections());
+    }
+
+    @Test
     void shouldShowClientTheCloseWhenBackendDiesMidStream() throws Exception {
         PeerServer peer = track(PeerServer.start());
         Balancer lb = start(base(peer.hostPort()));

@@ -7,34 +7,43 @@ import java.time.Duration;
  * {@code ms}, {@code s}, {@code m} or {@code h}; no fractions, no compound forms.
  */
 public final class Durations {
+    /** The longest duration accepted: far beyond any timeout, far below where nanosecond arithmetic overflows. */
+    public static final Duration MAX = Duration.ofHours(100_000);
+
     private Durations() {
     }
 
     /**
      * Parses the contract's syntax.
      *
-     * @throws IllegalArgumentException when the text is not of that form
+     * @throws IllegalArgumentException when the text is not of that form (ASCII digits only) or is
+     *     longer than {@link #MAX}
      */
     public static Duration parse(String text) {
         if (text.equals("0")) {
             return Duration.ZERO;
         }
         int unitAt = 0;
-        while (unitAt < text.length() && Character.isDigit(text.charAt(unitAt))) {
+        while (unitAt < text.length() && text.charAt(unitAt) >= '0' && text.charAt(unitAt) <= '9') {
             unitAt++;
         }
         if (unitAt == 0 || unitAt > 12 || text.charAt(0) == '0') {
             throw new IllegalArgumentException("'" + text + "' (expected: 0 or a positive integer with ms, s, m or h)");
         }
         long n = Long.parseLong(text.substring(0, unitAt));
+        Duration d;
         switch (text.substring(unitAt)) {
-            case "ms": return Duration.ofMillis(n);
-            case "s": return Duration.ofSeconds(n);
-            case "m": return Duration.ofMinutes(n);
-            case "h": return Duration.ofHours(n);
+            case "ms": d = Duration.ofMillis(n); break;
+            case "s": d = Duration.ofSeconds(n); break;
+            case "m": d = Duration.ofMinutes(n); break;
+            case "h": d = Duration.ofHours(n); break;
             default:
                 throw new IllegalArgumentException("'" + text + "' (expected: 0 or a positive integer with ms, s, m or h)");
         }
+        if (d.compareTo(MAX) > 0) {
+            throw new IllegalArgumentException("'" + text + "' (expected: at most " + format(MAX) + ")");
+        }
+        return d;
     }
 
     /** The shortest exact form in the same syntax ({@code 4m}, {@code 250ms}); sub-millisecond as {@code ns}. */

@@ -23,4 +23,17 @@ class DurationsTest {
             assertThrows(IllegalArgumentException.class, () -> Durations.parse(bad), bad);
         }
     }
+
+    @Test
+    void shouldRejectNonAsciiDigitsAndDurationsBeyondTheMaximum() {
+        // Character.isDigit and Long.parseLong take these; the contract's integer is ASCII
+        for (String bad : new String[] {"\u0665s", "\uff15s", "1\u0660s", "100001h", "6000001m", "999999999999h"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Durations.parse(bad), bad);
+            assertEquals("'" + bad + "'", e.getMessage().substring(0, bad.length() + 2));
+        }
+        assertEquals(Duration.ofHours(100_000), Durations.parse("100000h"));
+        assertEquals(Duration.ofHours(100_000), Durations.parse("6000000m"));
+        assertEquals("'100001h' (expected: at most 100000h)", assertThrows(IllegalArgumentException.class,
+                () -> Durations.parse("100001h")).getMessage());
+    }
 }

@@ -22,7 +22,16 @@ public final class Main {
             // one line per message on standard error, no stack traces (the CLI contract)
             System.setProperty("java.util.logging.SimpleFormatter.format", "lb4j: %4$s: %5$s%n");
         }
-        int status = run(System.out, System.err, args);
+        // one line, never a stack trace, also for what nothing else catches
+        Thread.setDefaultUncaughtExceptionHandler((thread, e) ->
+                System.err.println(oneLine("thread " + thread.getName() + ": " + e)));
+        int status;
+        try {
+            status = run(System.out, System.err, args);
+        } catch (RuntimeException e) {
+            System.err.println(oneLine("failed: " + e));
+            status = 1;
+        }
         System.out.flush();
         System.exit(status);
     }
@@ -37,7 +46,7 @@ public final class Main {
         try {
             options = Options.parse(args);
         } catch (IllegalArgumentException e) {
-            err.println("lb4j: " + e.getMessage());
+            err.println(oneLine(e.getMessage()));
             return 2;
         }
         if (options.help()) {
@@ -59,7 +68,7 @@ public final class Main {
             }
             balancer = builder.build();
         } catch (IllegalArgumentException e) {
-            err.println("lb4j: " + e.getMessage());
+            err.println(oneLine(e.getMessage()));
             return 2;
         }
         CountDownLatch stop = new CountDownLatch(1);
@@ -75,7 +84,7 @@ public final class Main {
         try {
             balancer.start();
         } catch (UncheckedIOException | IllegalStateException | IllegalArgumentException e) {
-            err.println("lb4j: " + e.getMessage());
+            err.println(oneLine(e.getMessage()));
             balancer.closeNow();
             return 1;
         }
@@ -101,6 +110,28 @@ public final class Main {
             accessLog.close();
         }
         return 0;
+    }
+
+    /**
+     * The one standard error line for {@code message}: a control character in it (a line break in an
+     * option's value, say) is written as an escape, so the message never spans two lines.
+     */
+    static String oneLine(String message) {
+        StringBuilder line = new StringBuilder("lb4j: ");
+        String text = String.valueOf(message);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c == '\n') {
+                line.append("\\n");
+            } else if (c == '\r') {
+                line.append("\\r");
+            } else if (Character.isISOControl(c)) {
+                line.append(String.format("\\u%04x", (int) c));
+            } else {
+                line.append(c);
+            }
+        }
+        return line.toString();
     }
 
     static String version() {

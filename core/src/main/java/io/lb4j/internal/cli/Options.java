@@ -620,6 +620,9 @@ final class Options {
         String what = field == null ? name : name + " " + field;
         long n;
         try {
+            if (!value.matches("-?[0-9]{1,18}")) { // ASCII only: Long.parseLong also takes '+' and other scripts' digits
+                throw new NumberFormatException(value);
+            }
             n = Long.parseLong(value);
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(what + ": '" + value + "' (expected: an integer " + min + "-" + max + ")");

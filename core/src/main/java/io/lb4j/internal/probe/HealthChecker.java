@@ -168,6 +168,12 @@ public final class HealthChecker {
         }
 
         void start(long nowNs) {
+            if (!loop.selector().isOpen()) {
+                // a probe task run while the loop closes (a start that failed, a close): no probe, no verdict
+                done = true;
+                state.firstProbe().complete(null);
+                return;
+            }
             startNs = nowNs;
             loop.timers().schedule(this, nowNs + timeoutNs);
             try {
@@ -207,6 +213,11 @@ public final class HealthChecker {
             done = true;
             loop.timers().cancel(this);
             if (state.removed()) {
+                return;
+            }
+            if (!loop.selector().isOpen()) {
+                // a result the closing loop hands back is no news about the backend: nothing to log
+                state.firstProbe().complete(null);
                 return;
             }
             state.lastProbeLatencyNs(nowNs - startNs);

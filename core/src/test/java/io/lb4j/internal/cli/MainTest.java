@@ -83,6 +83,22 @@ class MainTest {
     }
 
     @Test
+    void shouldKeepTheRefusalOnOneLineAndTakeOnlyAsciiIntegersAndBoundedDurations() {
+        exits2Naming("--listen", with("--listen", "127.0.0.1:1\nx"));
+        exits2Naming("--backend", with("--backend", "127.0.0.1:9\r\n,weight=2"));
+        exits2Naming("--threads", with("--threads", "\u0662")); // Arabic-Indic two: Long.parseLong takes it
+        exits2Naming("--connect-attempts", with("--connect-attempts", "+2"));
+        exits2Naming("--idle-timeout", with("--idle-timeout", "\u0665s"));
+        for (String d : new String[] {"--idle-timeout", "--drain-timeout", "--probe-interval", "--probe-timeout",
+                "--connect-timeout"}) {
+            // past 2562047h a Duration no longer fits in long nanoseconds: exit 2, not a stack trace
+            exits2Naming(d, with(d, "999999999999h"));
+            Options.parse(with(d, "100000h")).toBuilder().build();
+        }
+        assertEquals("lb4j: a\\nb\\r\\u0007c", Main.oneLine("a\nb\r\u0007c"));
+    }
+
+    @Test
     void shouldPrintHelpAndVersionAndExit0() {
         Outcome help = run("--help");
         assertEquals(0, help.status);
@@ -102,6 +118,15 @@ class MainTest {
             assertEquals(1, o.err.split("\n").length, o.err);
             assertTrue(o.err.contains("127.0.0.1:" + taken.getLocalPort()), o.err);
         }
+    }
+
+    @Test
+    void shouldExit1WithOneLineWhenABackendHostCannotBeResolved() {
+        Outcome o = run("--listen", "127.0.0.1:0", "--backend", "no-such-host.invalid:80", "--probe", "none");
+        assertEquals(1, o.status);
+        assertEquals("", o.out);
+        assertEquals(1, o.err.split("\n").length, o.err);
+        assertTrue(o.err.contains("no-such-host.invalid:80") && o.err.contains("unknown host"), o.err);
     }
 
     @Test

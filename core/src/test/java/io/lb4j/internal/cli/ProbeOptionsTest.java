@@ -38,6 +38,9 @@ class ProbeOptionsTest {
         }
         Options.parse(with("--passive-failure-threshold", "0", "--close-on-unhealthy", "--panic-mode",
                 "--initial-health", "up")).toBuilder().build();
+        // with --probe none the probe options are accepted and ignored
+        Options.parse(with("--probe", "none", "--probe-port", "8081", "--probe-interval", "1s", "--probe-timeout",
+                "5s", "--unhealthy-threshold", "3", "--healthy-threshold", "2")).toBuilder().build();
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.lb4j.internal.policy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.lb4j.BalancingPolicy;
 import java.nio.charset.StandardCharsets;
@@ -65,6 +66,27 @@ class MaglevGoldenTest {
         assertEquals(0x3ab87952ef4059adL, MaglevHash.keyHash(MaglevHash.Key.SOURCE_IP_PROTOCOL, v4));
         assertEquals(0xd32a1825990db42dL, MaglevHash.keyHash(MaglevHash.Key.FIVE_TUPLE, v6));
         assertEquals(0x85c2776d9bdac2e9L, MaglevHash.keyHash(MaglevHash.Key.SOURCE_IP, v6));
+    }
+
+    @Test
+    void shouldHashExactlyTheKeyFieldsOfTheContract() {
+        TestFlow flow = TestFlow.of("192.0.2.10", 50000, "198.51.100.1", 443);
+        TestFlow otherFrontendIp = TestFlow.of("192.0.2.10", 50000, "203.0.113.99", 443);
+        TestFlow otherFrontendPort = TestFlow.of("192.0.2.10", 50000, "198.51.100.1", 8443);
+        TestFlow otherClientPort = TestFlow.of("192.0.2.10", 50001, "198.51.100.1", 443);
+        TestFlow otherClientIp = TestFlow.of("192.0.2.11", 50000, "198.51.100.1", 443);
+        long five = MaglevHash.keyHash(MaglevHash.Key.FIVE_TUPLE, flow);
+        assertEquals(five, MaglevHash.keyHash(MaglevHash.Key.FIVE_TUPLE, otherFrontendIp), "frontend IP not hashed");
+        assertNotEquals(five, MaglevHash.keyHash(MaglevHash.Key.FIVE_TUPLE, otherFrontendPort), "frontend port hashed");
+        assertNotEquals(five, MaglevHash.keyHash(MaglevHash.Key.FIVE_TUPLE, otherClientPort), "client port hashed");
+        assertNotEquals(five, MaglevHash.keyHash(MaglevHash.Key.FIVE_TUPLE, otherClientIp), "client IP hashed");
+        for (MaglevHash.Key key : new MaglevHash.Key[] {MaglevHash.Key.SOURCE_IP, MaglevHash.Key.SOURCE_IP_PROTOCOL}) {
+            long ip = MaglevHash.keyHash(key, flow);
+            for (TestFlow sameIp : new TestFlow[] {otherFrontendIp, otherFrontendPort, otherClientPort}) {
+                assertEquals(ip, MaglevHash.keyHash(key, sameIp), key + ": only the client IP is hashed");
+            }
+            assertNotEquals(ip, MaglevHash.keyHash(key, otherClientIp), key + ": the client IP is hashed");
+        }
     }
 
     @Test
