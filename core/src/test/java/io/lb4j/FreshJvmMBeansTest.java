@@ -3,8 +3,8 @@ package io.lb4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.EchoServer;
-import java.io.File;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -24,12 +24,7 @@ class FreshJvmMBeansTest {
     @Test
     void shouldRegisterInTheBackgroundAndUnregisterOnCloseInAJvmWithoutAnMBeanServer() throws Exception {
         try (EchoServer echo = EchoServer.start()) {
-            String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-            // surefire may run the tests on the module path: the child takes both paths as its class path
-            String classPath = String.join(File.pathSeparator, System.getProperty("jdk.module.path", ""),
-                    System.getProperty("java.class.path", ""));
-            Process p = new ProcessBuilder(java, "-cp", classPath, Child.class.getName(), echo.hostPort())
-                    .redirectErrorStream(true).start();
+            Process p = ChildJvm.process(Child.class.getName(), echo.hostPort()).redirectErrorStream(true).start();
             try {
                 assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child finished");
                 String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

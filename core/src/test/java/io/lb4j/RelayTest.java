@@ -193,6 +193,15 @@ class RelayTest {
         assertEquals(4, lb.stats().backends().get(1).totalConnections());
     }
 
+    /** The next byte, or -1 at end of stream or when the balancer reset the connection. */
+    private static int readOrReset(Socket client) throws IOException {
+        try {
+            return client.getInputStream().read();
+        } catch (SocketException reset) {
+            return -1;
+        }
+    }
+
     @Test
     void shouldCloseClientAtOnceWhenNoBackendIsUsable() throws Exception {
         int refused = freePortWithNothingListening();
@@ -200,12 +209,7 @@ class RelayTest {
         assertEquals(HealthState.DOWN, lb.stats().backends().get(0).state());
         Socket client = connect(lb);
         client.setSoTimeout(5_000);
-        int read;
-        try {
-            read = client.getInputStream().read();
-        } catch (SocketException reset) {
-            read = -1;
-        }
+        int read = readOrReset(client);
         assertEquals(-1, read, "closed, not left hanging");
         Await.until("rejection counted", () -> lb.stats().rejectedConnections() == 1, WAIT);
     }
@@ -215,12 +219,7 @@ class RelayTest {
         int refused = freePortWithNothingListening();
         Balancer lb = start(base("127.0.0.1:" + refused));
         Socket client = connect(lb);
-        int read;
-        try {
-            read = client.getInputStream().read();
-        } catch (SocketException reset) {
-            read = -1;
-        }
+        int read = readOrReset(client);
         assertEquals(-1, read);
     }
 
@@ -229,12 +228,7 @@ class RelayTest {
         int refused = freePortWithNothingListening();
         Balancer lb = start(base("127.0.0.1:" + refused).connectAttempts(3));
         Socket client = connect(lb);
-        int read;
-        try {
-            read = client.getInputStream().read();
-        } catch (SocketException reset) {
-            read = -1;
-        }
+        int read = readOrReset(client);
         assertEquals(-1, read, "closed: the only backend refused");
         Await.until("the attempt counted", () -> lb.stats().rejectedConnections() == 1, WAIT);
         assertEquals(1, lb.stats().backends().get(0).connectFailures(), "one attempt, not three at one backend");
@@ -262,12 +256,7 @@ class RelayTest {
         Socket backend = track(peer.next(WAIT));
         readExactly(backend.getInputStream(), 50_000);
         backend.close(); // unread bytes pending: the kernel answers with a reset
-        int read;
-        try {
-            read = client.getInputStream().read();
-        } catch (SocketException reset) {
-            read = -1;
-        }
+        int read = readOrReset(client);
         assertEquals(-1, read, "client sees the backend go");
     }
 
@@ -307,12 +296,7 @@ class RelayTest {
         client.getOutputStream().write(bytes("x"));
         readExactly(client.getInputStream(), 1);
         CompletableFuture.runAsync(lb::close).get(10, TimeUnit.SECONDS);
-        int read;
-        try {
-            read = client.getInputStream().read();
-        } catch (SocketException reset) {
-            read = -1;
-        }
+        int read = readOrReset(client);
         assertEquals(-1, read, "the straggler is closed after the drain timeout");
     }
 

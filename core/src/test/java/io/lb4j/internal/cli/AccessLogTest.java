@@ -1,16 +1,13 @@
 package io.lb4j.internal.cli;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import io.lb4j.Backend;
 import io.lb4j.Balancer;
 import io.lb4j.ConnectionEvent;
+import io.lb4j.testing.ChildJvm;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
-import java.io.InputStreamReader;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -24,6 +21,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class AccessLogTest {
     private static final Pattern LINE = Pattern.compile(
@@ -120,10 +119,7 @@ class AccessLogTest {
             try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 metricsPort = free.getLocalPort();
             }
-            String javaBin = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-            String classPath = String.join(File.pathSeparator, System.getProperty("jdk.module.path", ""),
-                    System.getProperty("java.class.path", ""));
-            Process p = new ProcessBuilder(javaBin, "-cp", classPath, "io.lb4j.internal.cli.Main",
+            Process p = ChildJvm.process("io.lb4j.internal.cli.Main",
                     "--listen", "127.0.0.1:0", "--backend", echo.hostPort(), "--threads", "1",
                     "--metrics", "127.0.0.1:" + metricsPort, "--access-log", "--drain-timeout", "2s")
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.lb4j.testing.Await;
+import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.EchoServer;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -49,13 +49,8 @@ class CliProcessTest {
         final StringBuffer errLines = new StringBuffer();
 
         Child(List<String> prefix, String... args) throws IOException {
-            String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-            // surefire may run the tests on the module path: the child takes both paths as its class path
-            String classPath = String.join(File.pathSeparator, System.getProperty("jdk.module.path", ""),
-                    System.getProperty("java.class.path", ""));
             List<String> command = new ArrayList<>(prefix);
-            command.addAll(List.of(java, "-cp", classPath, "io.lb4j.internal.cli.Main"));
-            command.addAll(List.of(args));
+            command.addAll(ChildJvm.command("io.lb4j.internal.cli.Main", args));
             process = new ProcessBuilder(command).start();
             out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
             Thread reader = new Thread(() -> {

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
+import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.EchoServer;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -79,12 +79,8 @@ class LongLivedOptionsTest {
         try (ServerSocket probe = new ServerSocket(0)) {
             healthPort = probe.getLocalPort();
         }
-        String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-        // surefire may run the tests on the module path: the child takes both paths as its class path
-        String classPath = String.join(File.pathSeparator, System.getProperty("jdk.module.path", ""),
-                System.getProperty("java.class.path", ""));
         try (EchoServer echo = EchoServer.start()) {
-            Process p = new ProcessBuilder(java, "-cp", classPath, "io.lb4j.internal.cli.Main",
+            Process p = ChildJvm.process("io.lb4j.internal.cli.Main",
                     "--listen", "127.0.0.1:0", "--backend", echo.hostPort(), "--threads", "1", "--probe", "none",
                     "--front-health", "127.0.0.1:" + healthPort, "--front-health-grace", "3s",
                     "--drain-pacing", "1s", "--drain-timeout", "5s")

@@ -4,10 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.EchoServer;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.net.ServerSocket;
@@ -132,12 +132,7 @@ class MainTest {
     @Test
     void shouldPrintReadyLineRelayAndDrainOnSigterm() throws Exception {
         try (EchoServer echo = EchoServer.start()) {
-            String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
-            // surefire may run the tests on the module path: the child takes both paths as its class path
-            String classPath = String.join(File.pathSeparator, System.getProperty("jdk.module.path", ""),
-                    System.getProperty("java.class.path", ""));
-            Process p = new ProcessBuilder(java, "-cp", classPath,
-                    "io.lb4j.internal.cli.Main", "--listen", "127.0.0.1:0", "--listen", "[::1]:0",
+            Process p = ChildJvm.process("io.lb4j.internal.cli.Main", "--listen", "127.0.0.1:0", "--listen", "[::1]:0",
                     "--backend", echo.hostPort(), "--threads", "1", "--drain-timeout", "5s")
                     .redirectError(ProcessBuilder.Redirect.INHERIT).start();
             try {
