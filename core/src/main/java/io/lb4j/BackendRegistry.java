@@ -93,7 +93,9 @@ public interface BackendRegistry extends AutoCloseable {
      * line: {@code HOST:PORT [weight=N] [max-connections=N] [state=up|down|drain]}; {@code #} starts a
      * comment; blank lines are ignored. A file with a bad line is reported through
      * {@link System.Logger} (logger {@code io.lb4j}, level {@code WARNING}) as {@code PATH:LINE: reason}
-     * and not applied: the previous good set stays in force, also while the file is missing.
+     * and not applied: the previous good set stays in force, also while the file is missing. Changed
+     * contents count once they have held still for 200 ms, so a writer that truncates the file before
+     * writing it (an editor, {@code echo >}) never empties the pool for a moment.
      * {@link #start} fails with an {@link IllegalArgumentException} when the file is missing or bad.
      * The watch runs on its own daemon thread, stopped by {@link #close()}.
      *

@@ -3,7 +3,6 @@ package io.lb4j.internal;
 import io.lb4j.Backend;
 import io.lb4j.BalancerListener;
 import io.lb4j.BalancerStats;
-import io.lb4j.BalancingPolicy;
 import io.lb4j.ConnectionEvent;
 import io.lb4j.DrainReport;
 import io.lb4j.Explanation;
@@ -16,7 +15,6 @@ import io.lb4j.internal.export.MetricsServer;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Timer;
 import io.lb4j.internal.pool.BackendState;
-import io.lb4j.internal.pool.Counters;
 import io.lb4j.internal.pool.Pool;
 import io.lb4j.internal.probe.HealthChecker;
 import io.lb4j.internal.relay.Acceptor;
@@ -40,7 +38,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -609,7 +606,7 @@ public final class Engine implements Relay.Events {
      * reads the shares of loops that have not answered directly (racy, but never blocks for long).
      */
     public BalancerStats stats() {
-        Gather gather = gather();
+        StatsGather gather = gather();
         try {
             CompletableFuture.allOf(gather.done).get(STATS_WAIT_MS, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -625,102 +622,11 @@ public final class Engine implements Relay.Events {
      * callers on an event loop, such as the metrics endpoint).
      */
     public CompletableFuture<BalancerStats> statsAsync() {
-        Gather gather = gather();
+        StatsGather gather = gather();
         return CompletableFuture.allOf(gather.done).thenApply(v -> gather.build(false));
     }
 
-    /**
-     * One snapshot in progress: each loop copies its own counter slots into {@code shares[loop]} on its
-     * thread, which gives the copy a happens-before edge with every write the loop made until then.
-     * Layout of a share: per frontend (accepted, rejected, open), then per backend (connections,
-     * connect failures, bytes to backend, bytes to client), then the loop's acceptors' pauses (limit,
-     * rate, resources).
-     */
-    private final class Gather {
-        final List<Frontend> fronts;
-        final List<BackendState> members;
-        final List<Acceptor> accepting;
-        final long[][] shares;
-        final CompletableFuture<?>[] done;
-
-        Gather(List<Frontend> fronts, List<BackendState> members, List<Acceptor> accepting, int loopCount) {
-            this.fronts = fronts;
-            this.members = members;
-            this.accepting = accepting;
-            this.shares = new long[loopCount][];
-            this.done = new CompletableFuture<?>[loopCount];
-        }
-
-        int length() {
-            return fronts.size() * 3 + members.size() * 4 + 3;
-        }
-
-        long[] read(int loop) {
-            long[] share = new long[length()];
-            int i = 0;
-            for (Frontend f : fronts) {
-                share[i++] = f.acceptedOn(loop);
-                share[i++] = f.rejectedOn(loop);
-                share[i++] = f.openOn(loop);
-            }
-            for (BackendState b : members) {
-                Counters c = b.counters(loop);
-                share[i++] = c.connections;
-                share[i++] = c.connectFailures;
-                share[i++] = c.bytesToBackend;
-                share[i++] = c.bytesToClient;
-            }
-            for (Acceptor a : accepting) {
-                if (a.loop().id() == loop) {
-                    share[i] += a.limitPauses();
-                    share[i + 1] += a.ratePauses();
-                    share[i + 2] += a.pauses();
-                }
-            }
-            return share;
-        }
-
-        synchronized void put(int loop, long[] share) {
-            shares[loop] = share;
-        }
-
-        synchronized BalancerStats build(boolean fillMissing) {
-            long[] sum = new long[length()];
-            for (int loop = 0; loop < shares.length; loop++) {
-                long[] share = shares[loop];
-                if (share == null && fillMissing) {
-                    share = read(loop);
-                }
-                if (share != null) {
-                    for (int i = 0; i < sum.length; i++) {
-                        sum[i] += share[i];
-                    }
-                }
-            }
-            List<BalancerStats.ListenerStats> listeners = new ArrayList<>();
-            long accepted = 0;
-            long rejected = 0;
-            long active = 0;
-            int i = 0;
-            for (Frontend f : fronts) {
-                listeners.add(new BalancerStats.ListenerStats(f.address(), sum[i + 2], sum[i], sum[i + 1]));
-                accepted += sum[i];
-                rejected += sum[i + 1];
-                active += sum[i + 2];
-                i += 3;
-            }
-            List<BalancerStats.BackendStats> backends = new ArrayList<>();
-            for (BackendState b : members) {
-                backends.add(new BalancerStats.BackendStats(b.backend(), b.health(), b.reason(),
-                        b.activeConnections(), sum[i], sum[i + 1], sum[i + 2], sum[i + 3], b.lastProbeLatencyNs()));
-                i += 4;
-            }
-            return new BalancerStats(active, accepted, rejected, listeners, backends,
-                    new BalancerStats.AcceptPauses(sum[i], sum[i + 1], sum[i + 2]), rebalanced.sum());
-        }
-    }
-
-    private Gather gather() {
+    private StatsGather gather() {
         List<Frontend> fronts;
         List<Acceptor> accepting;
         EventLoop[] running;
@@ -735,7 +641,7 @@ public final class Engine implements Relay.Events {
         for (int i = 0; i < count; i++) {
             onLoop |= running[i].inLoop();
         }
-        Gather gather = new Gather(fronts, members, accepting, count);
+        StatsGather gather = new StatsGather(fronts, members, accepting, rebalanced::sum, count);
         for (int i = 0; i < count; i++) {
             EventLoop loop = running[i];
             int id = i;
@@ -759,7 +665,6 @@ public final class Engine implements Relay.Events {
     // ---- long-lived connections: handles, explain, paced drain ----
 
     private static final long CONNECTIONS_WAIT_MS = 5_000;
-    private static final Set<String> HASH_POLICIES = Set.of("five-tuple", "source-ip", "source-ip-protocol");
 
     /**
      * Handles of the pairs relaying now that {@code filter} accepts, each loop contributing its own
@@ -832,9 +737,6 @@ public final class Engine implements Relay.Events {
     }
 
     /** The flow {@code explain} asks the policy about. */
-    private record AskedFlow(InetSocketAddress client, InetSocketAddress frontend) implements BalancingPolicy.Flow {
-    }
-
     /** See {@link io.lb4j.Balancer#explain(InetSocketAddress)}. */
     public Explanation explain(InetSocketAddress client) {
         Objects.requireNonNull(client, "client");
@@ -846,98 +748,7 @@ public final class Engine implements Relay.Events {
         synchronized (this) {
             frontend = frontends.get(0).address();
         }
-        Pool.Snapshot snapshot = pool.current();
-        BackendState[] members = snapshot.members();
-        int[] order = new int[members.length];
-        int count;
-        try {
-            count = snapshot.selection().explain(new AskedFlow(client, frontend), order);
-        } catch (RuntimeException e) {
-            faults.record("policy explain", e);
-            count = 0;
-        }
-        List<Explanation.Choice> choices = new ArrayList<>();
-        boolean[] listed = new boolean[members.length];
-        boolean hash = HASH_POLICIES.contains(pool.policyName());
-        int attempts = config.connectAttempts();
-        boolean chosen = false;
-        for (int i = 0; i < Math.min(count, order.length); i++) {
-            int position = order[i];
-            if (position < 0 || position >= members.length || listed[position]) {
-                continue;
-            }
-            listed[position] = true;
-            BackendState m = members[position];
-            String detail = hash && i == 0 ? "slot owner" : null;
-            String reason = unusable(m);
-            if (reason == null) {
-                if (attempts == 0) {
-                    reason = "beyond-connect-attempts";
-                } else {
-                    attempts--;
-                    if (m.address() == null) {
-                        reason = "unresolved";
-                    } else if (m.backend().maxConnections() > 0
-                            && m.activeConnections() >= m.backend().maxConnections()) {
-                        reason = "connection-limit";
-                        detail = join(detail, m.activeConnections() + " of " + m.backend().maxConnections());
-                    } else if (chosen) {
-                        reason = "fallback";
-                    } else {
-                        chosen = true;
-                    }
-                }
-            }
-            choices.add(new Explanation.Choice(m.backend(), reason == null, reason, join(detail, why(m, reason))));
-        }
-        for (int position = 0; position < members.length; position++) {
-            if (!listed[position]) {
-                BackendState m = members[position];
-                String reason = unusable(m);
-                reason = reason != null ? reason : "not-chosen";
-                choices.add(new Explanation.Choice(m.backend(), false, reason, why(m, reason)));
-            }
-        }
-        return new Explanation(client, pool.policyName(), choices);
-    }
-
-    /** Why a member takes no new connection now, or {@code null} when it is usable. */
-    private static String unusable(BackendState m) {
-        if (m.usable()) {
-            return null;
-        }
-        if (m.removed()) {
-            return "removed";
-        }
-        if (m.backend().adminState() == Backend.AdminState.DOWN) {
-            return "admin-down";
-        }
-        if (m.backend().adminState() == Backend.AdminState.DRAIN || m.draining()) {
-            return "draining";
-        }
-        if (m.health() != HealthState.UP) {
-            return "unhealthy";
-        }
-        return "unusable";
-    }
-
-    private static String why(BackendState m, String reason) {
-        if ("unhealthy".equals(reason)) {
-            return m.health().name().toLowerCase() + " since " + Instant.ofEpochMilli(m.healthSinceMillis())
-                    + ": " + m.reason();
-        }
-        if ("draining".equals(reason) && m.draining()) {
-            return "paced drain";
-        }
-        long up = m.upSinceNanos();
-        if (reason == null && up != Long.MIN_VALUE) {
-            return "up " + (System.nanoTime() - up) / 1_000_000_000L + " s (a slow start ramps from then)";
-        }
-        return null;
-    }
-
-    private static String join(String a, String b) {
-        return a == null ? b : b == null ? a : a + "; " + b;
+        return Explainer.explain(client, frontend, pool, config.connectAttempts(), faults);
     }
 
     /** See {@link io.lb4j.Balancer#drain(Backend, Duration, Duration, boolean)}. */

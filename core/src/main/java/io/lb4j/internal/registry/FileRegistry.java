@@ -32,6 +32,10 @@ public final class FileRegistry implements BackendRegistry {
     private static final System.Logger LOG = System.getLogger("io.lb4j");
     /** Period of the check that backs up the file-system watch. */
     static final long CHECK_MS = 500;
+    /** How long changed bytes must hold still before they count. */
+    static final long SETTLE_MS = 200;
+    /** Re-reads while a writer keeps changing the file, before its latest bytes count anyway. */
+    static final int SETTLE_ROUNDS = 5;
 
     private final Path path;
     private final Object lock = new Object();
@@ -94,11 +98,19 @@ public final class FileRegistry implements BackendRegistry {
         }
     }
 
-    /** Re-reads the file and pushes its backends when its bytes changed and it parses. */
+    /**
+     * Re-reads the file and pushes its backends when its bytes changed, held still for
+     * {@link #SETTLE_MS}, and parse. The settling matters: a writer that truncates and then writes (an
+     * editor, {@code echo >}) fires the watch in between, and an empty or half-written file read at
+     * that moment would parse as a smaller pool and drop backends that never left.
+     */
     void check(Consumer<List<Backend>> sink) {
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(path);
+            bytes = settled(Files.readAllBytes(path));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closing
+            return;
         } catch (NoSuchFileException e) {
             if (!lastMissing) {
                 lastMissing = true;
@@ -124,6 +136,27 @@ public final class FileRegistry implements BackendRegistry {
             }
             sink.accept(backends);
         }
+    }
+
+    /**
+     * {@code bytes} once a re-read {@link #SETTLE_MS} later gives the same (at most
+     * {@link #SETTLE_ROUNDS} re-reads while a writer keeps changing it); unchanged bytes return at once.
+     */
+    private byte[] settled(byte[] bytes) throws IOException, InterruptedException {
+        synchronized (lock) {
+            if (Arrays.equals(bytes, lastBytes)) {
+                return bytes;
+            }
+        }
+        for (int i = 0; i < SETTLE_ROUNDS; i++) {
+            Thread.sleep(SETTLE_MS); // a debounce: the writer's pause, not a synchronisation
+            byte[] again = Files.readAllBytes(path);
+            if (Arrays.equals(again, bytes)) {
+                return bytes;
+            }
+            bytes = again;
+        }
+        return bytes;
     }
 
     @Override

@@ -3,6 +3,7 @@ package io.lb4j.internal.registry;
 import static io.lb4j.internal.registry.DnsRegistryTest.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.Backend;
 import io.lb4j.BackendRegistry;
@@ -96,6 +97,34 @@ class FileRegistryTest {
 
             rewrite(file, "127.0.0.1:1004\n");
             await(() -> last().equals(List.of(Backend.of("127.0.0.1", 1004))), APPLY_MS, () -> "recreated: " + pushed);
+        }
+    }
+
+    @Test
+    void shouldNeverPushAHalfWrittenFileFromAWriterThatTruncatesFirst() throws Exception {
+        String before = "127.0.0.1:1001\n127.0.0.1:1002\n127.0.0.1:1003\n";
+        String after = "127.0.0.1:1001\n127.0.0.1:1002\n127.0.0.1:1003\n127.0.0.1:1004\n";
+        Path file = Files.writeString(dir.resolve("edited.txt"), before);
+        try (BackendRegistry registry = BackendRegistry.file(file)) {
+            registry.start(pushed::add);
+            List<Backend> old = last();
+            for (int round = 0; round < 3; round++) {
+                String next = round % 2 == 0 ? after : before;
+                // as an editor or `echo >` does: truncate, then write in two parts with a pause between
+                try (java.io.OutputStream out = Files.newOutputStream(file)) {
+                    out.flush();
+                    Thread.sleep(40); // the writer's own pause: the state a watch event can catch
+                    out.write(next.substring(0, 20).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                    out.flush();
+                    Thread.sleep(40);
+                    out.write(next.substring(20).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                }
+                int size = next.equals(after) ? 4 : 3;
+                await(() -> last().size() == size, APPLY_MS, () -> "applied: " + pushed);
+            }
+            for (List<Backend> push : pushed) {
+                assertTrue(push.size() == 3 && push.equals(old) || push.size() == 4, "only whole files: " + pushed);
+            }
         }
     }
 

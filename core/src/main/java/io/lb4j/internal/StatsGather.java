@@ -1,0 +1,105 @@
+package io.lb4j.internal;
+
+import io.lb4j.BalancerStats;
+import io.lb4j.internal.pool.BackendState;
+import io.lb4j.internal.pool.Counters;
+import io.lb4j.internal.relay.Acceptor;
+import io.lb4j.internal.relay.Frontend;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+
+/**
+ * One snapshot in progress: each loop copies its own counter slots into {@code shares[loop]} on its
+ * thread, which gives the copy a happens-before edge with every write the loop made until then.
+ * Layout of a share: per frontend (accepted, rejected, open), then per backend (connections,
+ * connect failures, bytes to backend, bytes to client), then the loop's acceptors' pauses (limit,
+ * rate, resources).
+ */
+final class StatsGather {
+    final List<Frontend> fronts;
+    final List<BackendState> members;
+    final List<Acceptor> accepting;
+    final LongSupplier rebalanced;
+    final long[][] shares;
+    final CompletableFuture<?>[] done;
+
+    StatsGather(List<Frontend> fronts, List<BackendState> members, List<Acceptor> accepting,
+                LongSupplier rebalanced, int loopCount) {
+        this.fronts = fronts;
+        this.members = members;
+        this.accepting = accepting;
+        this.rebalanced = rebalanced;
+        this.shares = new long[loopCount][];
+        this.done = new CompletableFuture<?>[loopCount];
+    }
+
+    int length() {
+        return fronts.size() * 3 + members.size() * 4 + 3;
+    }
+
+    long[] read(int loop) {
+        long[] share = new long[length()];
+        int i = 0;
+        for (Frontend f : fronts) {
+            share[i++] = f.acceptedOn(loop);
+            share[i++] = f.rejectedOn(loop);
+            share[i++] = f.openOn(loop);
+        }
+        for (BackendState b : members) {
+            Counters c = b.counters(loop);
+            share[i++] = c.connections;
+            share[i++] = c.connectFailures;
+            share[i++] = c.bytesToBackend;
+            share[i++] = c.bytesToClient;
+        }
+        for (Acceptor a : accepting) {
+            if (a.loop().id() == loop) {
+                share[i] += a.limitPauses();
+                share[i + 1] += a.ratePauses();
+                share[i + 2] += a.pauses();
+            }
+        }
+        return share;
+    }
+
+    synchronized void put(int loop, long[] share) {
+        shares[loop] = share;
+    }
+
+    synchronized BalancerStats build(boolean fillMissing) {
+        long[] sum = new long[length()];
+        for (int loop = 0; loop < shares.length; loop++) {
+            long[] share = shares[loop];
+            if (share == null && fillMissing) {
+                share = read(loop);
+            }
+            if (share != null) {
+                for (int i = 0; i < sum.length; i++) {
+                    sum[i] += share[i];
+                }
+            }
+        }
+        List<BalancerStats.ListenerStats> listeners = new ArrayList<>();
+        long accepted = 0;
+        long rejected = 0;
+        long active = 0;
+        int i = 0;
+        for (Frontend f : fronts) {
+            listeners.add(new BalancerStats.ListenerStats(f.address(), sum[i + 2], sum[i], sum[i + 1]));
+            accepted += sum[i];
+            rejected += sum[i + 1];
+            active += sum[i + 2];
+            i += 3;
+        }
+        List<BalancerStats.BackendStats> backends = new ArrayList<>();
+        for (BackendState b : members) {
+            backends.add(new BalancerStats.BackendStats(b.backend(), b.health(), b.reason(),
+                    b.activeConnections(), sum[i], sum[i + 1], sum[i + 2], sum[i + 3], b.lastProbeLatencyNs()));
+            i += 4;
+        }
+        return new BalancerStats(active, accepted, rejected, listeners, backends,
+                new BalancerStats.AcceptPauses(sum[i], sum[i + 1], sum[i + 2]), rebalanced.getAsLong());
+    }
+}
