@@ -7,6 +7,7 @@ import io.lb4j.testing.HttpTestServer;
 import io.lb4j.testing.TagServer;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
@@ -152,6 +153,43 @@ class HealthCheckingTest {
         } finally {
             a.close();
             b.close();
+        }
+    }
+
+    @Test
+    void shouldGiveAReturningBackendItsFullShareAtOnceUnlessSlowStartIsAsked() throws Exception {
+        for (boolean slow : new boolean[] {false, true}) {
+            TagServer a = TagServer.start('a');
+            TagServer b = TagServer.start('b');
+            int portB = b.port();
+            // weighted round robin with equal weights alternates exactly, and it can ramp a returning backend
+            BalancingPolicy policy = slow ? BalancingPolicy.weightedRoundRobin().withSlowStart(Duration.ofSeconds(60))
+                    : BalancingPolicy.weightedRoundRobin();
+            try (Balancer lb = balancer(a, b).policy(policy).probeInterval(Duration.ofMillis(200))
+                    .unhealthyThreshold(1).passiveFailureThreshold(0).probeTimeout(Duration.ofMillis(500)).build()) {
+                lb.start();
+                b.close();
+                until(Duration.ofSeconds(5), () -> stats(lb, portB).state() == HealthState.DOWN, "b marked down");
+                b = TagServer.start('b', portB);
+                until(Duration.ofSeconds(5), () -> stats(lb, portB).state() == HealthState.UP, "b back up");
+                // the rebuilt selection (on the control thread a moment after the state) lists b as usable
+                InetSocketAddress asker = new InetSocketAddress("127.0.0.1", 40000);
+                until(Duration.ofSeconds(5), () -> lb.explain(asker).candidates().stream().anyMatch(c ->
+                        c.backend().port() == portB && (c.reason() == null || c.reason().equals("fallback"))),
+                        "b usable in the selection");
+                int toB = 0;
+                for (int i = 0; i < 20; i++) {
+                    toB += reach(lb) == 'b' ? 1 : 0;
+                }
+                if (slow) {
+                    assertTrue(toB < 10, "a 60 s slow start holds b below its share in its first seconds: " + toB);
+                } else {
+                    assertEquals(10, toB, "no ramp by default: b takes every other client at once");
+                }
+            } finally {
+                a.close();
+                b.close();
+            }
         }
     }
 
