@@ -7,11 +7,9 @@ import io.lb4j.testing.Await;
 import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.EchoServer;
 import java.io.BufferedReader;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
@@ -23,36 +21,20 @@ import org.junit.jupiter.api.Test;
 
 /** The CLI's front-door health, drain pacing and keepalive options. */
 class LongLivedOptionsTest {
-    private static final String[] BASE = {"--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9"};
-
-    private static String refusal(String... more) {
-        String[] args = new String[BASE.length + more.length];
-        System.arraycopy(BASE, 0, args, 0, BASE.length);
-        System.arraycopy(more, 0, args, BASE.length, more.length);
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int status = Main.run(new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8), args);
-        assertEquals(2, status);
-        String text = err.toString(StandardCharsets.UTF_8);
-        assertEquals(1, text.lines().count(), text);
-        return text;
-    }
-
     @Test
     void shouldRefuseBadValuesNamingTheOption() {
-        assertTrue(refusal("--front-health", "nowhere").startsWith("lb4j: --front-health: 'nowhere'"));
-        assertTrue(refusal("--front-health", "127.0.0.1:0", "--front-health-mode", "udp")
+        assertTrue(CliRun.refusal("--front-health", "nowhere").startsWith("lb4j: --front-health: 'nowhere'"));
+        assertTrue(CliRun.refusal("--front-health", "127.0.0.1:0", "--front-health-mode", "udp")
                 .startsWith("lb4j: --front-health-mode: 'udp'"));
-        assertTrue(refusal("--front-health-min-backends", "2")
+        assertTrue(CliRun.refusal("--front-health-min-backends", "2")
                 .startsWith("lb4j: --front-health-min-backends: given without --front-health"));
-        assertTrue(refusal("--front-health-grace", "5s")
+        assertTrue(CliRun.refusal("--front-health-grace", "5s")
                 .startsWith("lb4j: --front-health-grace: given without --front-health"));
-        assertTrue(refusal("--front-health", "127.0.0.1:0", "--front-health-min-backends", "-1")
+        assertTrue(CliRun.refusal("--front-health", "127.0.0.1:0", "--front-health-min-backends", "-1")
                 .startsWith("lb4j: --front-health-min-backends: -1"));
-        assertTrue(refusal("--drain-pacing", "1m").startsWith("lb4j: --drain-pacing: 1m (expected: at most"));
-        assertTrue(refusal("--drain-pacing", "5s", "--drain-timeout", "2s").startsWith("lb4j: --drain-pacing: 5s"));
-        assertTrue(refusal("--tcp-keepalive", "500ms").startsWith("lb4j: --tcp-keepalive: '500ms'"));
+        assertTrue(CliRun.refusal("--drain-pacing", "1m").startsWith("lb4j: --drain-pacing: 1m (expected: at most"));
+        assertTrue(CliRun.refusal("--drain-pacing", "5s", "--drain-timeout", "2s").startsWith("lb4j: --drain-pacing: 5s"));
+        assertTrue(CliRun.refusal("--tcp-keepalive", "500ms").startsWith("lb4j: --tcp-keepalive: '500ms'"));
     }
 
     @Test

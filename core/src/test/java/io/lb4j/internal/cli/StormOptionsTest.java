@@ -8,25 +8,16 @@ import org.junit.jupiter.api.Test;
 
 /** The CLI's accept pacing and rebalancing options. */
 class StormOptionsTest {
-    private static final String[] BASE = {"--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9"};
-
-    private static String[] with(String... more) {
-        String[] args = new String[BASE.length + more.length];
-        System.arraycopy(BASE, 0, args, 0, BASE.length);
-        System.arraycopy(more, 0, args, BASE.length, more.length);
-        return args;
-    }
-
     private static String refusal(String... more) {
-        return assertThrows(IllegalArgumentException.class, () -> Options.parse(with(more)).toBuilder().build())
+        return assertThrows(IllegalArgumentException.class, () -> Options.parse(CliRun.with(more)).toBuilder().build())
                 .getMessage();
     }
 
     @Test
     void shouldAcceptRatesAndRebalanceAndBuild() {
-        Options.parse(with("--accept-rate", "200,burst=50", "--backend-connect-rate", "20", "--rebalance"))
+        Options.parse(CliRun.with("--accept-rate", "200,burst=50", "--backend-connect-rate", "20", "--rebalance"))
                 .toBuilder().build();
-        Options.parse(with("--accept-rate=200")).toBuilder().build();
+        Options.parse(CliRun.with("--accept-rate=200")).toBuilder().build();
     }
 
     @Test
