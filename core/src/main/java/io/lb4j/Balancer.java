@@ -212,6 +212,21 @@ public final class Balancer implements AutoCloseable {
     }
 
     /**
+     * Graceful shutdown as {@link #close()}, waiting at most {@code timeout} in all (front-door grace
+     * and drain together) instead of the configured drain timeout; what is still open then is closed.
+     * {@code close(Duration.ZERO)} is {@link #closeNow()}. Idempotent: after the first close, returns at
+     * once.
+     *
+     * @param timeout the longest this call waits for open connections, at least zero
+     * @throws IllegalArgumentException naming {@code close} when {@code timeout} is negative
+     */
+    public void close(Duration timeout) {
+        Duration wait = Config.nonNegative("close", timeout);
+        // saturated, so that a deadline computed from it cannot overflow
+        engine.close(wait.compareTo(Duration.ofDays(36_500)) > 0 ? Duration.ofDays(36_500).toNanos() : wait.toNanos());
+    }
+
+    /**
      * Closes everything at once: listeners, every open connection and every thread, without waiting
      * for connections to finish. Cuts short a {@link #close()} in progress (on another thread).
      * Idempotent.

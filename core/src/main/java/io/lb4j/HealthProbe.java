@@ -20,12 +20,17 @@ import java.util.function.Predicate;
  * failure, and so does a stage completed exceptionally or a {@code check} that throws. Interval,
  * timeout and thresholds are settings of the {@link Balancer}, not of the probe.
  *
- * <p>A probe that blocks must be wrapped with {@link #blocking(Predicate)}, which runs it on a small
- * bounded executor away from the event loops.
+ * <p>A probe that blocks must be wrapped with {@link #blockingCheck(Function)} or
+ * {@link #blocking(Predicate)}, which run it on a small bounded executor away from the event loops.
  *
  * <p>Built-ins: {@link #tcp()}, {@link #http(String)}, {@link #webSocket(String)} run non-blocking on
  * the balancer's own event loops (no threads of their own, about a socket each per check);
- * {@link #blocking(Predicate)} and {@link #async(Function)} wrap the host's own code.
+ * {@link #blockingCheck(Function)} and {@link #asyncCheck(Function)} wrap the host's own code and give
+ * it the whole {@link Target} (probe address, timeout, PROXY setting) and a {@link ProbeResult} with a
+ * reason; {@link #blocking(Predicate)} and {@link #async(Function)} are their yes/no forms for code
+ * that needs only the {@link Backend}. (The {@code Target} forms have names of their own: an
+ * overload of {@code blocking} would make every {@code blocking(b -> ...)} lambda ambiguous, and
+ * {@code async}'s two forms would have the same erasure.)
  */
 @FunctionalInterface
 public interface HealthProbe {
@@ -94,7 +99,7 @@ public interface HealthProbe {
      * @return a probe that runs {@code check} off the event loops
      */
     static HealthProbe blocking(Predicate<Backend> check) {
-        return new BlockingProbe(check);
+        return BlockingProbe.blocking(check);
     }
 
     /**
@@ -153,5 +158,34 @@ public interface HealthProbe {
      */
     static HealthProbe async(Function<Backend, CompletionStage<Boolean>> check) {
         return BlockingProbe.async(check);
+    }
+
+    /**
+     * A probe written as plain blocking code that sees the whole {@link Target} and gives a reason
+     * with its verdict, such as
+     * {@code t -> ping(t.address(), t.timeout()) ? ProbeResult.ok() : ProbeResult.failed("no PONG")}.
+     * It runs as {@link #blocking(Predicate)} does: on a small bounded executor (16 threads), never on
+     * an event loop, interrupted when it runs past the timeout, failed when it throws or returns
+     * {@code null}; a backend whose check is still running gets no second thread.
+     *
+     * @param check returns the outcome for the target, {@link ProbeResult#ok()} when healthy; may block
+     * @return a probe that runs {@code check} off the event loops
+     */
+    static HealthProbe blockingCheck(Function<Target, ProbeResult> check) {
+        return BlockingProbe.blockingCheck(check);
+    }
+
+    /**
+     * A probe whose check sees the whole {@link Target} and returns a stage of its outcome, such as one
+     * made with {@code java.net.http.HttpClient}'s {@code sendAsync}. The function is called on the
+     * balancer's small probe executor (never on an event loop) and should return at once; a stage
+     * completed with {@code null} or exceptionally, or a throw, is a failure; a stage not completed
+     * within {@link Target#timeout()} counts as failed and is cancelled.
+     *
+     * @param check starts a check of the target and returns the stage of its outcome
+     * @return a probe that runs {@code check} off the event loops
+     */
+    static HealthProbe asyncCheck(Function<Target, CompletionStage<ProbeResult>> check) {
+        return BlockingProbe.asyncCheck(check);
     }
 }

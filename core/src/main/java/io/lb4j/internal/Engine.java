@@ -830,6 +830,16 @@ public final class Engine implements Relay.Events {
 
     /** See {@link io.lb4j.Balancer#close()}. */
     public void close() {
+        close(config.lifecycle().frontHealthGraceNs(), config.drainTimeoutNs());
+    }
+
+    /** See {@link io.lb4j.Balancer#close(java.time.Duration)}: grace and drain together within {@code timeoutNs}. */
+    public void close(long timeoutNs) {
+        long graceNs = Math.min(config.lifecycle().frontHealthGraceNs(), timeoutNs);
+        close(graceNs, timeoutNs - graceNs);
+    }
+
+    private void close(long frontGraceNs, long drainTimeoutNs) {
         synchronized (this) {
             if (phase == Phase.CLOSED) {
                 return;
@@ -841,7 +851,7 @@ public final class Engine implements Relay.Events {
             phase = Phase.CLOSED;
         }
         frontDown = true; // the front balancer sees unhealthy before anything else changes
-        long graceMs = config.lifecycle().frontHealthGraceNs() / 1_000_000;
+        long graceMs = frontGraceNs / 1_000_000;
         if (graceMs > 0) {
             joinQuietly(drained, graceMs); // still accepting; closeNow() cuts this short
         }
@@ -860,11 +870,11 @@ public final class Engine implements Relay.Events {
         long pacingNs = config.lifecycle().drainPacingNs();
         if (pacingNs > 0 && !drained.isDone()) {
             long startNs = System.nanoTime();
-            long deadlineNs = startNs + config.drainTimeoutNs();
+            long deadlineNs = startNs + drainTimeoutNs;
             connectionsAsync(pair -> true).thenCompose(handles -> pace(handles, startNs, pacingNs, deadlineNs, false,
                     "balancer draining", pair -> true));
         }
-        joinQuietly(drained, config.drainTimeoutNs() / 1_000_000);
+        joinQuietly(drained, drainTimeoutNs / 1_000_000);
         stopEverything();
     }
 

@@ -18,29 +18,51 @@ import java.util.function.Function;
 import java.util.function.Predicate;
 
 /**
- * {@link HealthProbe#blocking(Predicate)} and {@link HealthProbe#async(Function)}: the user's code
+ * {@link HealthProbe#blocking(Predicate)}, {@link HealthProbe#async(Function)},
+ * {@link HealthProbe#blockingCheck(Function)} and {@link HealthProbe#asyncCheck(Function)}: the user's code
  * runs on the engine's bounded executor, never on an event loop; when the checker gives up on it
  * (timeout) the task is interrupted. While the user's code is still busy with a backend, a new check
  * of it shares that call's outcome instead of taking a second thread, so one hung probe holds at most
  * one thread (and its later checks time out, as they should).
  */
 public final class BlockingProbe implements HealthProbe {
-    private final Function<Backend, CompletionStage<Boolean>> check;
+    private static final ProbeResult SAID_UNHEALTHY = ProbeResult.failed("probe said unhealthy");
+
+    private final Function<Target, CompletionStage<ProbeResult>> check;
     private final Map<String, CompletableFuture<ProbeResult>> inFlight = new ConcurrentHashMap<>();
 
-    /** Wraps a blocking {@code check}. */
-    public BlockingProbe(Predicate<Backend> check) {
+    private BlockingProbe(Function<Target, CompletionStage<ProbeResult>> check) {
+        this.check = check;
+    }
+
+    /** Wraps a blocking yes/no {@code check} of the backend. */
+    public static BlockingProbe blocking(Predicate<Backend> check) {
         Objects.requireNonNull(check, "check");
-        this.check = backend -> CompletableFuture.completedFuture(check.test(backend));
+        return new BlockingProbe(target -> CompletableFuture.completedFuture(verdict(check.test(target.backend()))));
     }
 
-    private BlockingProbe(Function<Backend, CompletionStage<Boolean>> check, boolean async) {
-        this.check = Objects.requireNonNull(check, "check");
-    }
-
-    /** Wraps a check that returns a stage; the function itself is called on the executor too. */
+    /** Wraps a yes/no check that returns a stage; the function itself is called on the executor too. */
     public static BlockingProbe async(Function<Backend, CompletionStage<Boolean>> check) {
-        return new BlockingProbe(check, true);
+        Objects.requireNonNull(check, "check");
+        return new BlockingProbe(target -> {
+            CompletionStage<Boolean> stage = check.apply(target.backend());
+            return stage == null ? null : stage.thenApply(BlockingProbe::verdict);
+        });
+    }
+
+    /** Wraps a blocking check of the target that gives its own result. */
+    public static BlockingProbe blockingCheck(Function<Target, ProbeResult> check) {
+        Objects.requireNonNull(check, "check");
+        return new BlockingProbe(target -> CompletableFuture.completedFuture(check.apply(target)));
+    }
+
+    /** Wraps a check of the target that returns a stage of its own result. */
+    public static BlockingProbe asyncCheck(Function<Target, CompletionStage<ProbeResult>> check) {
+        return new BlockingProbe(Objects.requireNonNull(check, "check"));
+    }
+
+    private static ProbeResult verdict(Boolean healthy) {
+        return Boolean.TRUE.equals(healthy) ? ProbeResult.ok() : SAID_UNHEALTHY;
     }
 
     @Override
@@ -65,14 +87,14 @@ public final class BlockingProbe implements HealthProbe {
                 return;
             }
             try {
-                CompletionStage<Boolean> stage = check.apply(target.backend());
+                CompletionStage<ProbeResult> stage = check.apply(target);
                 if (stage == null) {
                     call.complete(ProbeResult.failed("probe returned null"));
                     return;
                 }
-                stage.whenComplete((healthy, failure) -> call.complete(failure != null
+                stage.whenComplete((outcome, failure) -> call.complete(failure != null
                         ? ProbeResult.failed("probe failed: " + Reasons.of(unwrap(failure)))
-                        : Boolean.TRUE.equals(healthy) ? ProbeResult.ok() : ProbeResult.failed("probe said unhealthy")));
+                        : outcome == null ? ProbeResult.failed("probe returned no result") : outcome));
                 result.whenComplete((r, t) -> {
                     if (t != null) {
                         cancel(stage); // the checker gave up: tell the user's stage
@@ -114,7 +136,7 @@ public final class BlockingProbe implements HealthProbe {
         return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
-    private static void cancel(CompletionStage<Boolean> stage) {
+    private static void cancel(CompletionStage<ProbeResult> stage) {
         try {
             stage.toCompletableFuture().cancel(true);
         } catch (UnsupportedOperationException ignored) {
