@@ -65,6 +65,17 @@ public interface Connection {
     long bytesToClient();
 
     /**
+     * The TLVs of the PROXY protocol v2 header the client sent (with
+     * {@link Balancer.Builder#acceptProxyProtocol(boolean)}), in the order received; the Azure Private
+     * Link LINKID is {@code proxyTlvs().azureLinkId()}.
+     *
+     * @return the TLVs; empty when the client sent none or no v2 header
+     */
+    default ProxyTlvs proxyTlvs() {
+        return ProxyTlvs.none();
+    }
+
+    /**
      * The tag the host set on this connection, at the snapshot.
      *
      * @return the tag, or {@code null} when none was set

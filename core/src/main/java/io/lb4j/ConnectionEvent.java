@@ -22,7 +22,47 @@ import java.time.Instant;
  *               {@code "not in an allowed range"}, {@code "in a denied range"},
  *               {@code "per-client connection limit"}, {@code "not allowed to send a PROXY header"};
  *               {@code null} for an opened connection
+ * @param proxyTlvs the TLVs of the client's PROXY protocol v2 header, in the order received (the
+ *                  Azure Private Link LINKID among them: {@link ProxyTlvs#azureLinkId()}); empty when
+ *                  the client sent none, sent no v2 header, or was refused before it could
  */
 public record ConnectionEvent(Instant time, InetSocketAddress client, InetSocketAddress frontend, Backend backend,
-                              Duration duration, long bytesToBackend, long bytesToClient, String reason) {
+                              Duration duration, long bytesToBackend, long bytesToClient, String reason,
+                              ProxyTlvs proxyTlvs) {
+
+    /**
+     * An event as described above; a {@code null} {@code proxyTlvs} is taken as none.
+     *
+     * @param time when the event happened (wall clock)
+     * @param client the client's address
+     * @param frontend the frontend address that accepted it
+     * @param backend the backend, or {@code null}
+     * @param duration from accept to this event
+     * @param bytesToBackend bytes relayed from the client to the backend
+     * @param bytesToClient bytes relayed from the backend to the client
+     * @param reason why it closed or was rejected, or {@code null}
+     * @param proxyTlvs the client's PROXY v2 TLVs, or {@code null} for none
+     */
+    public ConnectionEvent {
+        if (proxyTlvs == null) {
+            proxyTlvs = ProxyTlvs.none();
+        }
+    }
+
+    /**
+     * An event without PROXY protocol TLVs (the form before TLVs were carried).
+     *
+     * @param time when the event happened (wall clock)
+     * @param client the client's address
+     * @param frontend the frontend address that accepted it
+     * @param backend the backend, or {@code null}
+     * @param duration from accept to this event
+     * @param bytesToBackend bytes relayed from the client to the backend
+     * @param bytesToClient bytes relayed from the backend to the client
+     * @param reason why it closed or was rejected, or {@code null}
+     */
+    public ConnectionEvent(Instant time, InetSocketAddress client, InetSocketAddress frontend, Backend backend,
+                           Duration duration, long bytesToBackend, long bytesToClient, String reason) {
+        this(time, client, frontend, backend, duration, bytesToBackend, bytesToClient, reason, ProxyTlvs.none());
+    }
 }

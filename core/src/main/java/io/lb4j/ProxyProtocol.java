@@ -9,7 +9,7 @@ package io.lb4j;
 public enum ProxyProtocol {
     /** Version 1: one human-readable line, {@code PROXY TCP4 SRC DST SPORT DPORT\r\n}. */
     V1,
-    /** Version 2: a binary header with a 12-byte signature, addresses and TLVs (authority, unique id). */
+    /** Version 2: a binary header with a 12-byte signature, addresses and TLVs ({@link ProxyTlvs}). */
     V2;
 
     /**

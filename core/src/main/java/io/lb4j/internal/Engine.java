@@ -457,7 +457,7 @@ public final class Engine implements Relay.Events {
         if (wantsOpened) {
             ConnectionEvent event = new ConnectionEvent(Instant.now(), pair.client(), pair.frontend(),
                     pair.backend().backend(), Duration.ofNanos(connectNs), pair.bytesToBackend(),
-                    pair.bytesToClient(), null);
+                    pair.bytesToClient(), null, pair.proxyTlvs());
             try {
                 config.listener().connectionOpened(event);
             } catch (RuntimeException e) {
@@ -497,7 +497,7 @@ public final class Engine implements Relay.Events {
         if (rejected ? wantsRejected : wantsClosed) {
             ConnectionEvent event = new ConnectionEvent(Instant.now(), pair.client(), pair.frontend(),
                     rejected ? null : pair.backend().backend(), Duration.ofNanos(durationNs),
-                    pair.bytesToBackend(), pair.bytesToClient(), why);
+                    pair.bytesToBackend(), pair.bytesToClient(), why, pair.proxyTlvs());
             try {
                 if (rejected) {
                     config.listener().connectionRejected(event);

@@ -15,7 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * The CLI's {@code --access-log}: one line per closed or rejected connection on standard output,
  * {@code TIME CLIENT BACKEND DURATION BYTES_TO_BACKEND BYTES_TO_CLIENT REASON}, for example {@code
  * 2025-01-31T12:00:00.123Z 127.0.0.1:51234 10.0.0.11:9000 1503ms 517 20480 closed} ({@code -} for
- * no backend). Lines are handed to a writer thread, so a slow reader of standard output never stalls
+ * no backend), then {@code linkid=N} when the client's PROXY v2 header carried an Azure Private Link
+ * LINKID. Lines are handed to a writer thread, so a slow reader of standard output never stalls
  * an event loop; when that reader falls {@value #QUEUE_LINES} lines behind, lines are dropped and
  * counted rather than blocking the relay.
  */
@@ -45,7 +46,13 @@ final class AccessLog implements BalancerListener, AutoCloseable {
         return event.time().truncatedTo(ChronoUnit.MILLIS) + " " + Engine.format(event.client()) + " "
                 + (event.backend() == null ? "-" : event.backend().name()) + " "
                 + event.duration().toMillis() + "ms " + event.bytesToBackend() + " " + event.bytesToClient()
-                + " " + event.reason();
+                + " " + event.reason() + linkId(event);
+    }
+
+    /** {@code " linkid=N"} when the client's PROXY v2 header carried an Azure Private Link LINKID. */
+    private static String linkId(ConnectionEvent event) {
+        java.util.OptionalLong id = event.proxyTlvs().azureLinkId();
+        return id.isPresent() ? " linkid=" + id.getAsLong() : "";
     }
 
     @Override

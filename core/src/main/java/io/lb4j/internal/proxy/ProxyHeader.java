@@ -1,11 +1,13 @@
 package io.lb4j.internal.proxy;
 
 import io.lb4j.ProxyProtocol;
+import io.lb4j.ProxyTlvs;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
 
 /**
  * A PROXY protocol header (HAProxy's proxy-protocol.txt, versions 1 and 2): what one was parsed into,
@@ -17,12 +19,11 @@ import java.nio.charset.StandardCharsets;
  *     family: the connection's own endpoints stand (source and destination are then {@code null})
  * @param source the original client, or {@code null} when {@code local}
  * @param destination the address the client connected to, or {@code null} when {@code local}
- * @param authority v2 {@code PP2_TYPE_AUTHORITY} (the host name the client asked for), or {@code null}
- * @param uniqueId v2 {@code PP2_TYPE_UNIQUE_ID} (at most 128 bytes), or {@code null}
+ * @param tlvs every TLV of a v2 header in the order received (CRC32C and NOOP included); none for v1
  * @param length bytes the header took on the wire
  */
 public record ProxyHeader(int version, boolean local, InetSocketAddress source, InetSocketAddress destination,
-                          byte[] authority, byte[] uniqueId, int length) {
+                          ProxyTlvs tlvs, int length) {
 
     /** The 12-byte signature that opens every v2 header (section 2.2). */
     static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
@@ -32,26 +33,59 @@ public record ProxyHeader(int version, boolean local, InetSocketAddress source, 
     public static final int V2_MAX_BYTES = 16 + 1024;
     /** Longest unique id (section 2.2.5). */
     public static final int UNIQUE_ID_MAX_BYTES = 128;
-    /** Most bytes {@link #encode} writes (v2 with an authority and unique id at their bounds). */
+    /** Most bytes {@link #encode} writes (v2 with TLVs up to the bound). */
     public static final int MAX_ENCODED_BYTES = V2_MAX_BYTES;
-
-    static final int TYPE_AUTHORITY = 0x02;
-    static final int TYPE_UNIQUE_ID = 0x05;
     private static final byte[] V1_PREFIX = "PROXY ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] V1_UNKNOWN = "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+
+    /** The v2 {@code PP2_TYPE_AUTHORITY} value (the host name the client asked for), or {@code null}. */
+    public byte[] authority() {
+        return tlvs.first(ProxyTlvs.TYPE_AUTHORITY);
+    }
+
+    /** The v2 {@code PP2_TYPE_UNIQUE_ID} value (at most 128 bytes), or {@code null}. */
+    public byte[] uniqueId() {
+        return tlvs.first(ProxyTlvs.TYPE_UNIQUE_ID);
+    }
+
+    /**
+     * {@link #encode(ProxyProtocol, InetSocketAddress, InetSocketAddress, ProxyTlvs, ByteBuffer)} with an
+     * authority and a unique id TLV, each skipped when {@code null}.
+     *
+     * @throws IllegalArgumentException when a TLV is too long
+     */
+    public static void encode(ProxyProtocol version, InetSocketAddress source, InetSocketAddress destination,
+                              byte[] authority, byte[] uniqueId, ByteBuffer out) {
+        if (uniqueId != null && uniqueId.length > UNIQUE_ID_MAX_BYTES) {
+            throw new IllegalArgumentException("proxy header unique id: " + uniqueId.length
+                    + " bytes (expected: <= " + UNIQUE_ID_MAX_BYTES + ")");
+        }
+        ProxyTlvs tlvs = ProxyTlvs.none();
+        if (authority != null) {
+            tlvs = tlvs.with(ProxyTlvs.TYPE_AUTHORITY, authority);
+        }
+        if (uniqueId != null) {
+            tlvs = tlvs.with(ProxyTlvs.TYPE_UNIQUE_ID, uniqueId);
+        }
+        encode(version, source, destination, tlvs, out);
+    }
 
     /**
      * Writes a header announcing a relayed connection from {@code source} to {@code destination}.
      * When either is {@code null} or unresolved it writes v1 {@code PROXY UNKNOWN} or a v2 {@code PROXY}
      * command with the {@code UNSPEC} family. When the two families differ, an IPv4 one is written
-     * IPv4-mapped, as v1 and v2 both need one family. TLVs are v2 only and skipped when {@code null}.
+     * IPv4-mapped, as v1 and v2 both need one family. TLVs are v2 only: written in their order, apart
+     * from NOOP (dropped) and CRC32C (one, in the place of the first, holding the CRC32C of the header
+     * written here, RFC 4960 appendix B as section 2.2.4 asks).
      *
+     * @param tlvs the TLVs to pass on; ignored by v1
      * @param out receives the header at its position; needs {@link #MAX_ENCODED_BYTES} free
-     * @throws IllegalArgumentException when a TLV is too long
+     * @throws IllegalArgumentException when the v2 header would exceed {@link #V2_MAX_BYTES}; nothing is
+     *     written then
      */
     public static void encode(ProxyProtocol version, InetSocketAddress source, InetSocketAddress destination,
-                              byte[] authority, byte[] uniqueId, ByteBuffer out) {
+                              ProxyTlvs tlvs, ByteBuffer out) {
         InetAddress src = source == null ? null : source.getAddress();
         InetAddress dst = destination == null ? null : destination.getAddress();
         boolean known = src != null && dst != null;
@@ -73,24 +107,59 @@ public record ProxyHeader(int version, boolean local, InetSocketAddress source, 
             out.put((byte) '\r').put((byte) '\n');
             return;
         }
-        int tlvs = tlvLength(authority, 255 * 255, "authority") + tlvLength(uniqueId, UNIQUE_ID_MAX_BYTES, "unique id");
+        int tlvBytes = forwardedLength(tlvs);
         int addresses = !known ? 0 : v6 ? 36 : 12;
-        if (16 + addresses + tlvs > V2_MAX_BYTES) {
-            throw new IllegalArgumentException("proxy header: " + (16 + addresses + tlvs)
+        if (16 + addresses + tlvBytes > V2_MAX_BYTES) {
+            throw new IllegalArgumentException("proxy header: " + (16 + addresses + tlvBytes)
                     + " bytes (expected: <= " + V2_MAX_BYTES + ")");
         }
+        int start = out.position();
         out.put(V2_SIGNATURE);
         out.put((byte) 0x21); // version 2, command PROXY
         out.put((byte) (!known ? 0x00 : v6 ? 0x21 : 0x11)); // UNSPEC, or AF_INET / AF_INET6 over STREAM
-        out.putShort((short) (addresses + tlvs));
+        out.putShort((short) (addresses + tlvBytes));
         if (known) {
             raw(src, v6, out);
             raw(dst, v6, out);
             out.putShort((short) source.getPort());
             out.putShort((short) destination.getPort());
         }
-        tlv(TYPE_AUTHORITY, authority, out);
-        tlv(TYPE_UNIQUE_ID, uniqueId, out);
+        int crcAt = -1;
+        for (int i = 0, n = tlvs.size(); i < n; i++) {
+            int type = tlvs.type(i);
+            if (type == ProxyTlvs.TYPE_NOOP || (type == ProxyTlvs.TYPE_CRC32C && crcAt >= 0)) {
+                continue;
+            }
+            if (type == ProxyTlvs.TYPE_CRC32C) {
+                out.put((byte) type).putShort((short) 4);
+                crcAt = out.position();
+                out.putInt(0); // the checksum is computed with its own field zero
+                continue;
+            }
+            out.put((byte) type).putShort((short) tlvs.length(i));
+            tlvs.copyValue(i, out);
+        }
+        if (crcAt >= 0) {
+            CRC32C crc = new CRC32C();
+            crc.update(out.duplicate().limit(out.position()).position(start));
+            out.putInt(crcAt, (int) crc.getValue());
+        }
+    }
+
+    /** Bytes the TLVs take once NOOPs are dropped and CRC32C is one 4-byte value. */
+    private static int forwardedLength(ProxyTlvs tlvs) {
+        int bytes = 0;
+        boolean crc = false;
+        for (int i = 0, n = tlvs.size(); i < n; i++) {
+            int type = tlvs.type(i);
+            if (type == ProxyTlvs.TYPE_CRC32C) {
+                bytes += crc ? 0 : 3 + 4;
+                crc = true;
+            } else if (type != ProxyTlvs.TYPE_NOOP) {
+                bytes += 3 + tlvs.length(i);
+            }
+        }
+        return bytes;
     }
 
     /**
@@ -104,23 +173,6 @@ public record ProxyHeader(int version, boolean local, InetSocketAddress source, 
         }
         out.put(V2_SIGNATURE);
         out.put((byte) 0x20).put((byte) 0x00).putShort((short) 0);
-    }
-
-    private static int tlvLength(byte[] value, int max, String what) {
-        if (value == null) {
-            return 0;
-        }
-        if (value.length > max) {
-            throw new IllegalArgumentException("proxy header " + what + ": " + value.length
-                    + " bytes (expected: <= " + max + ")");
-        }
-        return 3 + value.length;
-    }
-
-    private static void tlv(int type, byte[] value, ByteBuffer out) {
-        if (value != null) {
-            out.put((byte) type).putShort((short) value.length).put(value);
-        }
     }
 
     /** Network-order address bytes; IPv4 written IPv4-mapped when {@code v6}. */

@@ -1,5 +1,6 @@
 package io.lb4j.internal.proxy;
 
+import io.lb4j.ProxyTlvs;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -14,7 +15,6 @@ import java.util.zip.CRC32C;
  */
 public final class ProxyHeaderParser {
     private static final byte[] V1_PREFIX = {'P', 'R', 'O', 'X', 'Y', ' '};
-    private static final int TYPE_CRC32C = 0x03;
 
     /** A header that can never become valid, whatever bytes follow. No stack trace: peers cause these. */
     public static final class Malformed extends Exception {
@@ -97,7 +97,7 @@ public final class ProxyHeaderParser {
         int length = end + 2;
         if (text.equals("UNKNOWN") || text.startsWith("UNKNOWN ")) {
             // section 2.1: the receiver must ignore anything after UNKNOWN
-            return new ProxyHeader(1, true, null, null, null, null, length);
+            return new ProxyHeader(1, true, null, null, ProxyTlvs.none(), length);
         }
         String[] fields = text.split(" ", -1);
         if (fields.length != 5) {
@@ -116,7 +116,7 @@ public final class ProxyHeaderParser {
         int sport = port(fields[3]);
         int dport = port(fields[4]);
         return new ProxyHeader(1, false, new InetSocketAddress(src, sport), new InetSocketAddress(dst, dport),
-                null, null, length);
+                ProxyTlvs.none(), length);
     }
 
     private static InetAddress ipv4(String s) throws Malformed {
@@ -216,8 +216,9 @@ public final class ProxyHeaderParser {
         if (n < total) {
             return null;
         }
-        byte[] authority = null;
-        byte[] uniqueId = null;
+        boolean authority = false;
+        boolean uniqueId = false;
+        boolean crc = false;
         int at = p + 16 + addresses;
         int end = p + total;
         while (at < end) {
@@ -229,24 +230,31 @@ public final class ProxyHeaderParser {
             if (at + 3 + size > end) {
                 throw new Malformed("v2: TLV runs past the header");
             }
-            if (type == ProxyHeader.TYPE_AUTHORITY) {
-                if (authority != null || size == 0) {
+            if (type == ProxyTlvs.TYPE_AUTHORITY) {
+                if (authority || size == 0) {
                     throw new Malformed("v2: empty or repeated authority TLV");
                 }
-                authority = bytes(data, at + 3, size);
-            } else if (type == ProxyHeader.TYPE_UNIQUE_ID) {
-                if (uniqueId != null || size == 0 || size > ProxyHeader.UNIQUE_ID_MAX_BYTES) {
+                authority = true;
+            } else if (type == ProxyTlvs.TYPE_UNIQUE_ID) {
+                if (uniqueId || size == 0 || size > ProxyHeader.UNIQUE_ID_MAX_BYTES) {
                     throw new Malformed("v2: empty, repeated or over-long unique id TLV");
                 }
-                uniqueId = bytes(data, at + 3, size);
-            } else if (type == TYPE_CRC32C) {
+                uniqueId = true;
+            } else if (type == ProxyTlvs.TYPE_CRC32C) {
+                if (crc) {
+                    throw new Malformed("v2: repeated CRC32C TLV");
+                }
                 checkCrc(data, p, total, at, size);
+                crc = true;
             }
             at += 3 + size;
         }
+        int tlvStart = p + 16 + addresses;
+        // every TLV is kept, bounded by the header's own bound (at most 1,024 bytes of them)
+        ProxyTlvs tlvs = end == tlvStart ? ProxyTlvs.none() : ProxyTlvs.fromWire(bytes(data, tlvStart, end - tlvStart));
         if (command == 0 || family == 0x00 || family == 0x31) {
             // LOCAL (a health check of the sender), UNSPEC or a UNIX socket: the real endpoints stand
-            return new ProxyHeader(2, true, null, null, authority, uniqueId, total);
+            return new ProxyHeader(2, true, null, null, tlvs, total);
         }
         int a = p + 16;
         int size = family == 0x11 ? 4 : 16;
@@ -255,7 +263,7 @@ public final class ProxyHeaderParser {
         int sport = data.getShort(a + 2 * size) & 0xFFFF;
         int dport = data.getShort(a + 2 * size + 2) & 0xFFFF;
         return new ProxyHeader(2, false, new InetSocketAddress(src, sport), new InetSocketAddress(dst, dport),
-                authority, uniqueId, total);
+                tlvs, total);
     }
 
     private static int checkVersionCommand(byte b) throws Malformed {

@@ -2,6 +2,7 @@ package io.lb4j.internal.relay;
 
 import io.lb4j.BalancingPolicy;
 import io.lb4j.ProxyProtocol;
+import io.lb4j.ProxyTlvs;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Handler;
 import io.lb4j.internal.loop.Timer;
@@ -179,6 +180,11 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     /** The PROXY header the client sent, once read; {@code null} when none is expected or read yet. */
     public ProxyHeader proxyHeader() {
         return accepted;
+    }
+
+    /** The TLVs of the client's PROXY v2 header; none when it sent none (or no v2 header, or not yet). */
+    public ProxyTlvs proxyTlvs() {
+        return accepted == null ? ProxyTlvs.none() : accepted.tlvs();
     }
 
     /**
@@ -360,12 +366,12 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             InetSocketAddress destination = accepted != null && !accepted.local()
                     ? accepted.destination() : localAddress();
             try {
-                ProxyHeader.encode(version, clientAddress, destination,
-                        accepted == null ? null : accepted.authority(), accepted == null ? null : accepted.uniqueId(),
-                        buffer);
+                ProxyHeader.encode(version, clientAddress, destination, proxyTlvs(), buffer);
             } catch (IllegalArgumentException e) {
+                // the client's TLVs fit its header but not beside longer addresses (it sent none or
+                // UNSPEC): the backend still learns the address
                 buffer.clear();
-                ProxyHeader.encode(version, clientAddress, destination, null, null, buffer);
+                ProxyHeader.encode(version, clientAddress, destination, ProxyTlvs.none(), buffer);
             }
         }
         if (headerIn != null) {

@@ -2,6 +2,7 @@ package io.lb4j.internal.relay;
 
 import io.lb4j.Backend;
 import io.lb4j.Connection;
+import io.lb4j.ProxyTlvs;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -23,6 +24,7 @@ public final class PairHandle implements Connection {
     private final long bytesToBackend;
     private final long bytesToClient;
     private final String tag;
+    private final ProxyTlvs proxyTlvs;
 
     private PairHandle(ConnectionPair pair) {
         long now = System.nanoTime(); // the loop's cycle clock may be a select behind
@@ -36,6 +38,7 @@ public final class PairHandle implements Connection {
         this.bytesToBackend = pair.bytesToBackend();
         this.bytesToClient = pair.bytesToClient();
         this.tag = pair.tag();
+        this.proxyTlvs = pair.proxyTlvs();
     }
 
     /** A snapshot of {@code pair}; on its loop. */
@@ -86,6 +89,11 @@ public final class PairHandle implements Connection {
     @Override
     public long bytesToClient() {
         return bytesToClient;
+    }
+
+    @Override
+    public ProxyTlvs proxyTlvs() {
+        return proxyTlvs;
     }
 
     @Override

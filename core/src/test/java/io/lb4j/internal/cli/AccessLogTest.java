@@ -43,6 +43,21 @@ class AccessLogTest {
     }
 
     @Test
+    void shouldEndTheLineWithTheAzureLinkIdWhenTheHeaderCarriedOne() {
+        io.lb4j.ProxyTlvs tlvs = io.lb4j.ProxyTlvs.none().with(0xe0, new byte[] {9})
+                .with(io.lb4j.ProxyTlvs.TYPE_AZURE, new byte[] {1, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff});
+        ConnectionEvent event = new ConnectionEvent(Instant.parse("2025-01-31T12:00:00Z"),
+                new InetSocketAddress("10.1.2.3", 51234), new InetSocketAddress("0.0.0.0", 8080),
+                Backend.parse("10.0.0.11:9000"), Duration.ofMillis(7), 1, 2, "client reset", tlvs);
+        assertEquals("2025-01-31T12:00:00Z 10.1.2.3:51234 10.0.0.11:9000 7ms 1 2 client reset linkid=4294967295",
+                AccessLog.line(event));
+        ConnectionEvent other = new ConnectionEvent(event.time(), event.client(), event.frontend(), event.backend(),
+                event.duration(), 1, 2, "closed", io.lb4j.ProxyTlvs.none().with(0xe0, new byte[] {9}));
+        assertEquals("2025-01-31T12:00:00Z 10.1.2.3:51234 10.0.0.11:9000 7ms 1 2 closed", AccessLog.line(other),
+                "no LINKID, no field");
+    }
+
+    @Test
     void shouldPrintOneLinePerClosedConnectionWithExactByteCounts() throws Exception {
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.lb4j.ProxyProtocol;
+import io.lb4j.ProxyTlvs;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -176,5 +177,119 @@ class ProxyHeaderParserProperties {
         ProxyHeader.encodeLocal(ProxyProtocol.V2, out);
         out.position(out.position() + extra).flip();
         assertEquals(16, ProxyHeaderParser.parse(out).length());
+    }
+
+    /** One TLV as the generator makes it. */
+    record Tlv(int type, byte[] value) {
+    }
+
+    /**
+     * Any TLV list within the limits (every type, NOOPs, at most one CRC32C, authority and unique id
+     * as the specification allows them, 1,024 bytes with the addresses) survives decode, encode,
+     * decode: the same TLVs in the same order, NOOPs dropped, a CRC32C kept in its place and valid
+     * for the new header; encoding again gives the same bytes.
+     */
+    @Property(tries = 300)
+    void shouldKeepAnyTlvListThroughDecodeEncodeDecode(@ForAll("tlvLists") List<Tlv> tlvs,
+                                                        @ForAll("addresses") InetSocketAddress source,
+                                                        @ForAll("addresses") InetSocketAddress destination,
+                                                        @ForAll boolean v6OnTheWire) throws Exception {
+        byte[] received = rawV2(tlvs, v6OnTheWire);
+        ProxyHeader first = ProxyHeaderParser.parse(ByteBuffer.wrap(received));
+        assertEquals(received.length, first.length());
+        assertEquals(tlvs.size(), first.tlvs().size(), "every TLV is kept, NOOP and CRC32C included");
+        for (int i = 0; i < tlvs.size(); i++) {
+            assertEquals(tlvs.get(i).type(), first.tlvs().type(i));
+            if (tlvs.get(i).type() != ProxyTlvs.TYPE_CRC32C) {
+                assertArrayEquals(tlvs.get(i).value(), first.tlvs().value(i));
+            }
+        }
+        // passed on for another client address, as a balancer does
+        byte[] sent = encode(source, destination, first.tlvs());
+        ProxyHeader second = ProxyHeaderParser.parse(ByteBuffer.wrap(sent)); // checks the new CRC32C
+        List<Tlv> kept = new java.util.ArrayList<>();
+        for (Tlv t : tlvs) {
+            if (t.type() != ProxyTlvs.TYPE_NOOP) {
+                kept.add(t);
+            }
+        }
+        assertEquals(kept.size(), second.tlvs().size());
+        for (int i = 0; i < kept.size(); i++) {
+            assertEquals(kept.get(i).type(), second.tlvs().type(i), "TLV " + i + " in the same place");
+            if (kept.get(i).type() != ProxyTlvs.TYPE_CRC32C) {
+                assertArrayEquals(kept.get(i).value(), second.tlvs().value(i));
+            }
+        }
+        assertArrayEquals(sent, encode(source, destination, second.tlvs()), "a fixed point after one pass");
+    }
+
+    private static byte[] encode(InetSocketAddress source, InetSocketAddress destination, ProxyTlvs tlvs) {
+        ByteBuffer out = ByteBuffer.allocate(ProxyHeader.MAX_ENCODED_BYTES);
+        ProxyHeader.encode(ProxyProtocol.V2, source, destination, tlvs, out);
+        return java.util.Arrays.copyOf(out.array(), out.position());
+    }
+
+    /** A v2 PROXY header written by hand (not by the encoder under test), CRC32C filled in when listed. */
+    private static byte[] rawV2(List<Tlv> tlvs, boolean v6) {
+        int addresses = v6 ? 36 : 12;
+        int length = addresses;
+        for (Tlv t : tlvs) {
+            length += 3 + t.value().length;
+        }
+        ByteBuffer b = ByteBuffer.allocate(16 + length);
+        b.put(ProxyHeader.V2_SIGNATURE).put((byte) 0x21).put((byte) (v6 ? 0x21 : 0x11)).putShort((short) length);
+        b.put(new byte[addresses - 4]).putShort((short) 1234).putShort((short) 443);
+        int crcAt = -1;
+        for (Tlv t : tlvs) {
+            b.put((byte) t.type()).putShort((short) t.value().length);
+            if (t.type() == ProxyTlvs.TYPE_CRC32C) {
+                crcAt = b.position();
+            }
+            b.put(t.value());
+        }
+        if (crcAt >= 0) {
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(b.array());
+            b.putInt(crcAt, (int) crc.getValue());
+        }
+        return b.array();
+    }
+
+    @Provide
+    Arbitrary<List<Tlv>> tlvLists() {
+        Arbitrary<Tlv> other = Combinators.combine(
+                Arbitraries.integers().between(0, 255).filter(t -> t != ProxyTlvs.TYPE_AUTHORITY
+                        && t != ProxyTlvs.TYPE_UNIQUE_ID && t != ProxyTlvs.TYPE_CRC32C),
+                Arbitraries.bytes().array(byte[].class).ofMaxSize(40)).as(Tlv::new);
+        Arbitrary<Tlv> linkId = Arbitraries.bytes().array(byte[].class).ofSize(4)
+                .map(id -> new Tlv(ProxyTlvs.TYPE_AZURE, new byte[] {1, id[0], id[1], id[2], id[3]}));
+        Arbitrary<Tlv> authority = Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(60)
+                .map(v -> new Tlv(ProxyTlvs.TYPE_AUTHORITY, v));
+        Arbitrary<Tlv> uniqueId = Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(128)
+                .map(v -> new Tlv(ProxyTlvs.TYPE_UNIQUE_ID, v));
+        Arbitrary<Tlv> crc = Arbitraries.just(new Tlv(ProxyTlvs.TYPE_CRC32C, new byte[4]));
+        Arbitrary<List<Tlv>> others = Arbitraries.frequencyOf(
+                net.jqwik.api.Tuple.of(8, other), net.jqwik.api.Tuple.of(1, linkId)).list().ofMaxSize(16);
+        Arbitrary<List<Tlv>> once = Combinators.combine(authority.optional(), uniqueId.optional(), crc.optional())
+                .as((a, u, c) -> {
+                    List<Tlv> list = new java.util.ArrayList<>();
+                    a.ifPresent(list::add);
+                    u.ifPresent(list::add);
+                    c.ifPresent(list::add);
+                    return list;
+                });
+        return Combinators.combine(others, once, Arbitraries.randoms()).as((many, single, random) -> {
+            List<Tlv> all = new java.util.ArrayList<>(many);
+            for (Tlv t : single) {
+                all.add(random.nextInt(all.size() + 1), t);
+            }
+            return all;
+        }).filter(list -> {
+            int bytes = 0;
+            for (Tlv t : list) {
+                bytes += 3 + t.value().length;
+            }
+            return 36 + bytes <= ProxyHeader.V2_MAX_BYTES - 16; // room for IPv6 addresses either way
+        });
     }
 }

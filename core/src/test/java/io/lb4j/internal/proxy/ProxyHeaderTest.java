@@ -8,11 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.ProxyProtocol;
+import io.lb4j.ProxyTlvs;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.OptionalLong;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 
@@ -156,5 +159,110 @@ class ProxyHeaderTest {
     void shouldRejectAV2HeaderAnnouncingMoreThanTheBound() {
         byte[] bytes = HexFormat.of().parseHex(SIGNATURE + "21" + "11" + "ffff");
         assertThrows(ProxyHeaderParser.Malformed.class, () -> parse(bytes));
+    }
+
+    /** A v2 TCP4 header 10.0.0.1:1 -> 10.0.0.2:2 with {@code tlvsHex} after the addresses, CRC32C filled in. */
+    private static byte[] v2WithTlvs(String tlvsHex, boolean fillCrc) {
+        byte[] tlvs = HexFormat.of().parseHex(tlvsHex);
+        byte[] bytes = HexFormat.of().parseHex(SIGNATURE + "21" + "11" + String.format("%04x", 12 + tlvs.length)
+                + "0a000001" + "0a000002" + "00010002" + tlvsHex);
+        int crcAt = tlvsHex.indexOf("030004");
+        if (fillCrc && crcAt >= 0) {
+            CRC32C crc = new CRC32C();
+            crc.update(bytes);
+            ByteBuffer.wrap(bytes).putInt(28 + crcAt / 2 + 3, (int) crc.getValue());
+        }
+        return bytes;
+    }
+
+    @Test
+    void shouldKeepEveryTlvInOrderIncludingUnknownTypes() throws Exception {
+        // NOOP, a custom type, Azure LINKID 0x00303901 (= 3160321), authority, an empty custom TLV
+        byte[] bytes = v2WithTlvs("040002" + "0000" + "e00003" + "616263" + "ee0005" + "0101393000"
+                + "020002" + "7773" + "f10000", false);
+        ProxyTlvs tlvs = parse(bytes).tlvs();
+        assertEquals(5, tlvs.size());
+        assertEquals(List.of(0x04, 0xe0, 0xee, 0x02, 0xf1),
+                List.of(tlvs.type(0), tlvs.type(1), tlvs.type(2), tlvs.type(3), tlvs.type(4)));
+        assertArrayEquals("abc".getBytes(StandardCharsets.US_ASCII), tlvs.value(1));
+        assertEquals(0, tlvs.length(4));
+        assertEquals(OptionalLong.of(3_160_321L), tlvs.azureLinkId(), "little-endian 01 39 30 00");
+        assertArrayEquals("ws".getBytes(StandardCharsets.US_ASCII), parse(bytes).authority());
+    }
+
+    @Test
+    void shouldReadTheLargestLinkIdAsUnsignedAndIgnoreOtherAzureSubtypes() throws Exception {
+        ProxyTlvs max = parse(v2WithTlvs("ee0005" + "01ffffffff", false)).tlvs();
+        assertEquals(OptionalLong.of(4_294_967_295L), max.azureLinkId());
+        ProxyTlvs other = parse(v2WithTlvs("ee0005" + "02ffffffff" + "ee0004" + "01ffffff", false)).tlvs();
+        assertEquals(OptionalLong.empty(), other.azureLinkId(), "another subtype, or a LINKID cut short");
+        assertEquals(2, other.size());
+    }
+
+    @Test
+    void shouldForwardTlvsInOrderWithoutNoopAndWithAFreshCrc32c() throws Exception {
+        byte[] received = v2WithTlvs("e00001" + "aa" + "040003" + "000000" + "030004" + "00000000"
+                + "ee0005" + "0107000000", true);
+        ProxyHeader in = parse(received);
+        ByteBuffer out = ByteBuffer.allocate(ProxyHeader.MAX_ENCODED_BYTES);
+        // sent with IPv6 addresses this time: the header differs, so the checksum must be computed anew
+        ProxyHeader.encode(ProxyProtocol.V2, at("2001:db8::1", 5), at("2001:db8::2", 6), in.tlvs(), out);
+        byte[] sent = java.util.Arrays.copyOf(out.array(), out.position());
+        String tlvArea = HexFormat.of().formatHex(sent, 16 + 36, sent.length);
+        assertEquals("e00001" + "aa" + "030004" + tlvArea.substring(14, 22) + "ee0005" + "0107000000", tlvArea);
+        ProxyHeader back = parse(sent); // the parser checks the new CRC32C
+        assertEquals(3, back.tlvs().size());
+        assertEquals(OptionalLong.of(7), back.tlvs().azureLinkId());
+        CRC32C crc = new CRC32C();
+        byte[] zeroed = sent.clone();
+        int crcValue = 16 + 36 + 4 + 3;
+        ByteBuffer.wrap(zeroed).putInt(crcValue, 0);
+        crc.update(zeroed);
+        assertEquals((int) crc.getValue(), ByteBuffer.wrap(sent).getInt(crcValue));
+    }
+
+    @Test
+    void shouldRejectABadRepeatedOrMisSizedCrc32c() {
+        assertThrows(ProxyHeaderParser.Malformed.class,
+                () -> parse(v2WithTlvs("030004" + "00000000" + "e00000", false)), "a wrong checksum");
+        byte[] good = v2WithTlvs("030004" + "00000000" + "e00000", true);
+        for (int i = 16; i < good.length; i++) {
+            byte[] flipped = good.clone();
+            flipped[i] ^= 0x10;
+            int at = i;
+            if (at == 28) {
+                continue; // the CRC32C's own type byte: the header then carries no checksum at all
+            }
+            assertThrows(ProxyHeaderParser.Malformed.class, () -> parse(flipped), "byte " + at + " flipped");
+        }
+        assertThrows(ProxyHeaderParser.Malformed.class,
+                () -> parse(v2WithTlvs("030004" + "00000000" + "030004" + "00000000", true)), "two CRC32C TLVs");
+        assertThrows(ProxyHeaderParser.Malformed.class,
+                () -> parse(v2WithTlvs("030003" + "000000", false)), "a 3-byte CRC32C");
+    }
+
+    @Test
+    void shouldBuildAndReadTlvBlocksAndRefuseBrokenOnes() {
+        ProxyTlvs built = ProxyTlvs.none().with(0xe0, new byte[] {1, 2}).with(ProxyTlvs.TYPE_AZURE,
+                new byte[] {1, 0x2a, 0, 0, 0});
+        assertEquals(built, ProxyTlvs.fromWire(built.toWire()));
+        assertEquals("e000020102" + "ee0005012a000000", HexFormat.of().formatHex(built.toWire()));
+        assertEquals(OptionalLong.of(42), built.azureLinkId());
+        assertEquals("[0xe0:0102, 0xee:012a000000]", built.toString());
+        assertEquals(ProxyTlvs.none(), ProxyTlvs.fromWire(new byte[0]));
+        IllegalArgumentException cut = assertThrows(IllegalArgumentException.class,
+                () -> ProxyTlvs.fromWire(new byte[] {(byte) 0xe0, 0}));
+        assertEquals("proxy TLVs: truncated TLV at byte 0 (expected: 3 bytes of type and length)", cut.getMessage());
+        IllegalArgumentException over = assertThrows(IllegalArgumentException.class,
+                () -> ProxyTlvs.fromWire(new byte[] {(byte) 0xe0, 0, 2, 1}));
+        assertEquals("proxy TLVs: TLV at byte 0 runs to byte 5 (expected: <= 4)", over.getMessage());
+        IllegalArgumentException type = assertThrows(IllegalArgumentException.class,
+                () -> ProxyTlvs.none().with(256, new byte[0]));
+        assertEquals("proxy TLV type: 256 (expected: 0 to 255)", type.getMessage());
+        byte[] value = {5};
+        ProxyTlvs copied = ProxyTlvs.none().with(0xe1, value);
+        value[0] = 6;
+        copied.value(0)[0] = 7;
+        assertArrayEquals(new byte[] {5}, copied.value(0), "values are copied in and out");
     }
 }
