@@ -5,6 +5,7 @@ import io.lb4j.internal.Config;
 import io.lb4j.internal.Edge;
 import io.lb4j.internal.Engine;
 import io.lb4j.internal.Lifecycle;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -36,8 +37,11 @@ public final class Balancer implements AutoCloseable {
 
     private final Engine engine;
 
-    private Balancer(Config config) {
-        this.engine = new Engine(config);
+    /** The {@code Content-Type} of what {@link #writePrometheus(Appendable)} writes. */
+    public static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private Balancer(Config config, String name) {
+        this.engine = new Engine(config, name);
     }
 
     /**
@@ -81,6 +85,21 @@ public final class Balancer implements AutoCloseable {
      */
     public BalancerStats stats() {
         return engine.stats();
+    }
+
+    /**
+     * Writes a fresh {@link #stats()} snapshot to {@code out} in the Prometheus text exposition
+     * format 0.0.4 ({@link #PROMETHEUS_CONTENT_TYPE}): the series {@code GET /metrics} serves, each
+     * family with its {@code # HELP} and {@code # TYPE} lines, so that a host serves lb4j's figures on
+     * its own metrics endpoint next to its own. With a {@link Builder#name(String) name}, every sample
+     * carries {@code balancer="NAME"} as its first label. Any thread; it waits as {@link #stats()} does.
+     *
+     * @param out where the text goes, such as a servlet's writer or a {@code StringBuilder}
+     * @throws IOException when {@code out} throws it
+     */
+    public void writePrometheus(Appendable out) throws IOException {
+        Objects.requireNonNull(out, "out");
+        out.append(engine.prometheus(engine.stats()));
     }
 
     /**
@@ -287,7 +306,31 @@ public final class Balancer implements AutoCloseable {
         private double rebalanceMaxSpread;
         private double rebalanceMaxShare;
 
+        private String name;
+
         private Builder() {
+        }
+
+        /**
+         * Names this balancer, so that several in one JVM are told apart: its threads are called
+         * {@code lb4j-NAME-loop-0}, {@code lb4j-NAME-control} and so on, its MBeans
+         * {@code io.lb4j:type=Balancer,name="NAME"} (and {@code balancer="NAME"} in its backends'
+         * names), and every sample of {@code GET /metrics} and {@link Balancer#writePrometheus(Appendable)}
+         * carries {@code balancer="NAME"}. Default: none (threads {@code lb4j-loop-0}, MBeans named
+         * after the first listen address, no {@code balancer} label).
+         *
+         * @param balancerName 1 to 64 letters, digits, {@code .}, {@code _} or {@code -}
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code name} when it is not such a name
+         */
+        public Builder name(String balancerName) {
+            Objects.requireNonNull(balancerName, "name");
+            if (!balancerName.matches("[A-Za-z0-9._-]{1,64}")) {
+                throw new IllegalArgumentException("name: '" + balancerName
+                        + "' (expected: 1 to 64 letters, digits, '.', '_' or '-')");
+            }
+            this.name = balancerName;
+            return this;
         }
 
         /**
@@ -956,7 +999,8 @@ public final class Balancer implements AutoCloseable {
                     probePort, idleTimeout.toNanos(), resetOnIdle, connectTimeout.toNanos(), connectAttempts,
                     eventLoops, drainTimeout.toNanos(), listener, edge, metricsAddress, jmx,
                     new Config.Health(initialHealth, passiveFailureThreshold, closeOnUnhealthy, panicMode),
-                    closeRemovedAfter == null ? -1 : closeRemovedAfter.toNanos(), closeOnAdminDown, lifecycle));
+                    closeRemovedAfter == null ? -1 : closeRemovedAfter.toNanos(), closeOnAdminDown, lifecycle),
+                    name);
         }
     }
 }

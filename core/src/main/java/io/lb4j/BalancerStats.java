@@ -77,10 +77,20 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
      * @param bytesToBackend bytes relayed from clients to it
      * @param bytesToClient bytes relayed from it to clients
      * @param lastProbeLatencyNanos duration of its last completed probe, or -1 when none yet
+     * @param probes its health-probe figures since it joined
      */
     public record BackendStats(Backend backend, HealthState state, String reason, long activeConnections,
                                long totalConnections, long connectFailures, long bytesToBackend,
-                               long bytesToClient, long lastProbeLatencyNanos) {
+                               long bytesToClient, long lastProbeLatencyNanos, ProbeStats probes) {
+
+        /**
+         * Checks the figures.
+         *
+         * @throws NullPointerException when {@code probes} is {@code null}
+         */
+        public BackendStats {
+            java.util.Objects.requireNonNull(probes, "probes");
+        }
 
         /**
          * Whether it takes new connections: healthy and admin state up (Prometheus {@code lb4j_backend_up}).
@@ -89,6 +99,34 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
          */
         public boolean up() {
             return state == HealthState.UP && backend.adminState() == Backend.AdminState.UP;
+        }
+    }
+
+    /**
+     * The health-probe figures of one backend since it joined (Prometheus
+     * {@code lb4j_backend_probe_duration_seconds} and {@code lb4j_backend_probe_failures_total}).
+     *
+     * @param checks probes finished: passed, failed or timed out
+     * @param totalNanos their durations summed, start to outcome (a timed-out probe counts its timeout)
+     * @param failures failed probes by reason, every reason present (at 0 when none) in this order:
+     *     {@code timeout} (no outcome within the probe timeout), {@code connect} (refused, unreachable,
+     *     no socket), {@code status} (an HTTP or WebSocket answer with the wrong status),
+     *     {@code protocol} (a built-in probe's malformed, truncated or wrong answer), {@code unhealthy}
+     *     (a custom probe's own verdict), {@code error} (a probe that threw, failed its stage or gave
+     *     no result)
+     */
+    public record ProbeStats(long checks, long totalNanos, java.util.Map<String, Long> failures) {
+        /** The reasons of {@link #failures()}, in order. */
+        public static final List<String> FAILURE_REASONS =
+                List.of("timeout", "connect", "status", "protocol", "unhealthy", "error");
+
+        /**
+         * Copies the failures, keeping their order.
+         *
+         * @throws NullPointerException when {@code failures} is {@code null}
+         */
+        public ProbeStats {
+            failures = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(failures));
         }
     }
 }

@@ -30,8 +30,10 @@ import java.util.List;
  * connection. Both are counted and logged.
  *
  * <p>Example: a policy preferring one zone, falling back to the rest, is about twenty lines; see
- * {@code examples/ZoneAwarePolicyExample}. To check your own policy's spread and movement, the test
- * tree's {@code PolicySimulator} replays a trace of connections, joins, leaves and health flaps.
+ * {@code ZoneAwarePolicyExample} in lb4j's examples. To check your own policy's spread and
+ * movement, no balancer is needed: {@link Candidate} is an interface a test implements in a few
+ * lines, so a test calls {@link #rebuild} with its own candidates (joining, leaving, turning
+ * unusable) and {@link Selection#pick} with the flows it cares about, and counts where they go.
  *
  * <p>Built-ins (each call returns a new, independent policy; give each balancer its own):
  * <table>

@@ -103,12 +103,21 @@ class MetricsEndpointTest {
                 assertEquals(0.0, e.value(global), global);
                 assertEquals("counter", e.types().get(global), global);
             }
-            assertEquals(2 * 6 + 3 + 4, e.samples().size());
+            for (EchoServer backend : List.of(a, b)) {
+                // the first probe of each has finished (and passed, as every later one)
+                assertTrue(e.value("lb4j_backend_probe_duration_seconds_count{backend=\"" + backend.hostPort() + "\"}") >= 1);
+                for (String reason : BalancerStats.ProbeStats.FAILURE_REASONS) {
+                    assertEquals(0.0, e.value("lb4j_backend_probe_failures_total{backend=\"" + backend.hostPort()
+                            + "\",reason=\"" + reason + "\"}"), reason);
+                }
+            }
+            assertEquals("summary", e.types().get("lb4j_backend_probe_duration_seconds"));
+            assertEquals(2 * (6 + 2 + 6) + 3 + 4, e.samples().size());
             assertEquals("gauge", e.types().get("lb4j_backend_up"));
             assertEquals("gauge", e.types().get("lb4j_active_connections"));
             assertEquals("counter", e.types().get("lb4j_backend_bytes_total"));
             assertEquals("counter", e.types().get("lb4j_rejected_connections_total"));
-            assertEquals(12, e.help().size());
+            assertEquals(14, e.help().size());
         }
     }
 

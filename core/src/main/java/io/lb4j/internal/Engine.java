@@ -12,6 +12,7 @@ import io.lb4j.internal.export.FlightEvents;
 import io.lb4j.internal.export.FrontHealthTcp;
 import io.lb4j.internal.export.MBeans;
 import io.lb4j.internal.export.MetricsServer;
+import io.lb4j.internal.export.PrometheusText;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Timer;
 import io.lb4j.internal.pool.BackendState;
@@ -62,6 +63,8 @@ public final class Engine implements Relay.Events {
     private enum Phase { NEW, STARTING, RUNNING, CLOSED }
 
     private final Config config;
+    private final String name;
+    private final String threadPrefix;
     private final Faults faults = new Faults();
     private final AtomicInteger open = new AtomicInteger();
     private final CompletableFuture<Void> firstSnapshot = new CompletableFuture<>();
@@ -96,6 +99,17 @@ public final class Engine implements Relay.Events {
 
     /** An engine for {@code config}; nothing runs until {@link #start()}. */
     public Engine(Config config) {
+        this(config, null);
+    }
+
+    /**
+     * @param config the settings
+     * @param name the balancer's name in thread names, MBean names and a {@code balancer} label on
+     *     metrics, or {@code null} for none (threads plain, MBeans named after the first listener, no label)
+     */
+    public Engine(Config config, String name) {
+        this.name = name;
+        this.threadPrefix = name == null ? "lb4j-" : "lb4j-" + name + "-";
         this.config = config;
         this.wantsOpened = overrides(config.listener(), "connectionOpened");
         this.wantsClosed = overrides(config.listener(), "connectionClosed");
@@ -140,14 +154,14 @@ public final class Engine implements Relay.Events {
         int n = config.eventLoops();
         loops = new EventLoop[n];
         for (int i = 0; i < n; i++) {
-            loops[i] = new EventLoop(i, "lb4j-loop-" + i, faults);
+            loops[i] = new EventLoop(i, threadPrefix + "loop-" + i, faults);
         }
-        control = Executors.newSingleThreadExecutor(r -> controlThread = daemon(r, "lb4j-control"));
+        control = Executors.newSingleThreadExecutor(r -> controlThread = daemon(r, threadPrefix + "control"));
         AtomicInteger probeThreads = new AtomicInteger();
         // core = max: a pool with 0 core threads and a queue runs one thread only, and one hung
         // check would then stall every blocking probe
         blocking = new ThreadPoolExecutor(BLOCKING_PROBE_THREADS, BLOCKING_PROBE_THREADS, 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(1024), r -> daemon(r, "lb4j-probe-" + probeThreads.incrementAndGet()));
+                new ArrayBlockingQueue<>(1024), r -> daemon(r, threadPrefix + "probe-" + probeThreads.incrementAndGet()));
         blocking.allowCoreThreadTimeOut(true);
         Config.Health health = config.health();
         pool = new Pool(config.policy(), n, config.probe() != null, health.initial(), health.panicMode(), faults);
@@ -171,6 +185,7 @@ public final class Engine implements Relay.Events {
         if (config.metricsAddress() != null) {
             metrics = MetricsServer.bind(config.metricsAddress(), loops[0], this::statsAsync, faults);
             metrics.explain(query -> ExplainJson.render(explain(ExplainJson.client(query))));
+            metrics.prometheus(this::prometheus);
         }
         bindFrontHealth();
         for (EventLoop loop : loops) {
@@ -201,7 +216,7 @@ public final class Engine implements Relay.Events {
             flight = FlightEvents.create();
         } else {
             // until loaded, connections commit no events: there is no recording to commit them to
-            daemon(() -> flight = FlightEvents.create(), "lb4j-init-jfr").start();
+            daemon(() -> flight = FlightEvents.create(), threadPrefix + "init-jfr").start();
         }
         List<CompletableFuture<Void>> registered = new ArrayList<>();
         if (metrics != null) {
@@ -823,6 +838,12 @@ public final class Engine implements Relay.Events {
         });
     }
 
+    /** {@code stats} as Prometheus text, with a {@code balancer} label on every sample when this balancer has a name. */
+    public String prometheus(BalancerStats stats) {
+        String text = PrometheusText.render(stats);
+        return name == null ? text : PrometheusText.withBalancer(text, name);
+    }
+
     /** Faults caught and survived since start, for tests and diagnostics. */
     public Faults faults() {
         return faults;
@@ -886,7 +907,7 @@ public final class Engine implements Relay.Events {
 
     /** Registers the MBeans of the balancer and its current backends; on the control thread once running. */
     private void registerMBeans() {
-        MBeans beans = new MBeans(format(frontends.get(0).address()), this::stats, faults);
+        MBeans beans = new MBeans(name != null ? name : format(frontends.get(0).address()), this::stats, faults);
         beans.registerBalancer();
         for (BackendState member : pool.members()) {
             beans.backendAdded(member.backend().name());

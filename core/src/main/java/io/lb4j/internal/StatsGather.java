@@ -96,7 +96,8 @@ final class StatsGather {
         List<BalancerStats.BackendStats> backends = new ArrayList<>();
         for (BackendState b : members) {
             backends.add(new BalancerStats.BackendStats(b.backend(), b.health(), b.reason(),
-                    b.activeConnections(), sum[i], sum[i + 1], sum[i + 2], sum[i + 3], b.lastProbeLatencyNs()));
+                    b.activeConnections(), sum[i], sum[i + 1], sum[i + 2], sum[i + 3], b.lastProbeLatencyNs(),
+                    b.probes.snapshot()));
             i += 4;
         }
         return new BalancerStats(active, accepted, rejected, listeners, backends,

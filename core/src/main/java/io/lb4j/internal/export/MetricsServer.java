@@ -42,6 +42,8 @@ public final class MetricsServer implements Handler {
     private int exchanges;
     /** {@code GET /explain?QUERY}: the query string to JSON; throws IllegalArgumentException for a 400. */
     private volatile Function<String, String> explain;
+    /** {@code GET /metrics}: a snapshot to Prometheus text. */
+    private volatile Function<BalancerStats, String> prometheus = PrometheusText::render;
     /** Set for a front-door health endpoint: every GET is answered 200 or 503 from it, nothing else. */
     private BooleanSupplier frontHealthy;
 
@@ -101,6 +103,11 @@ public final class MetricsServer implements Handler {
         }
         server.frontHealthy = healthy;
         return server;
+    }
+
+    /** Serves {@code GET /metrics} with {@code render} instead of the plain {@link PrometheusText#render}. */
+    public void prometheus(Function<BalancerStats, String> render) {
+        this.prometheus = render;
     }
 
     /** Serves {@code GET /explain?client=IP:PORT} with {@code render} (query string in, JSON out). */
@@ -272,7 +279,7 @@ public final class MetricsServer implements Handler {
                     faults.record("metrics snapshot", failure);
                     respond(500, "text/plain; charset=utf-8", "snapshot failed\n");
                 } else if (metrics) {
-                    respond(200, PrometheusText.CONTENT_TYPE, PrometheusText.render(snapshot));
+                    respond(200, PrometheusText.CONTENT_TYPE, prometheus.apply(snapshot));
                 } else {
                     respond(200, StatsJson.CONTENT_TYPE, StatsJson.render(snapshot));
                 }

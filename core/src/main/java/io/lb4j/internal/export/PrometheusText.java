@@ -9,7 +9,7 @@ import io.lb4j.BalancerStats;
  */
 public final class PrometheusText {
     /** The {@code Content-Type} of this format. */
-    public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    public static final String CONTENT_TYPE = io.lb4j.Balancer.PROMETHEUS_CONTENT_TYPE;
 
     private PrometheusText() {
     }
@@ -40,6 +40,20 @@ public final class PrometheusText {
             sample(out, "lb4j_backend_bytes_total", b, "to_backend", b.bytesToBackend());
             sample(out, "lb4j_backend_bytes_total", b, "to_client", b.bytesToClient());
         }
+        family(out, "lb4j_backend_probe_duration_seconds", "summary",
+                "Time the backend's health probes took, start to outcome (a timed-out probe counts its timeout).");
+        for (BalancerStats.BackendStats b : stats.backends()) {
+            seconds(out, "lb4j_backend_probe_duration_seconds_sum", b, b.probes().totalNanos());
+            sample(out, "lb4j_backend_probe_duration_seconds_count", b, null, b.probes().checks());
+        }
+        family(out, "lb4j_backend_probe_failures_total", "counter",
+                "Failed health probes of the backend by reason: timeout, connect, status, protocol, unhealthy, error.");
+        for (BalancerStats.BackendStats b : stats.backends()) {
+            for (java.util.Map.Entry<String, Long> failure : b.probes().failures().entrySet()) {
+                labelled(out, "lb4j_backend_probe_failures_total", b, "reason", failure.getKey());
+                out.append(failure.getValue()).append('\n');
+            }
+        }
         family(out, "lb4j_active_connections", "gauge", "Client connections open now.");
         out.append("lb4j_active_connections ").append(stats.activeConnections()).append('\n');
         family(out, "lb4j_connections_total", "counter", "Client connections accepted.");
@@ -59,6 +73,56 @@ public final class PrometheusText {
                 "Connections the rebalancer closed so that their clients reconnect to a lighter backend.",
                 stats.rebalancedConnections());
         return out.toString();
+    }
+
+    /**
+     * {@code text} (as {@link #render} makes it) with {@code balancer="NAME"} as the first label of every
+     * sample, so that the series of several balancers in one process stay apart. The engine adds it
+     * only for a balancer given a name: the command line's global series carry no labels.
+     */
+    public static String withBalancer(String text, String balancer) {
+        StringBuilder label = new StringBuilder("balancer=\"");
+        escape(label, balancer);
+        label.append('"');
+        StringBuilder out = new StringBuilder(text.length() + 64 * 32);
+        int start = 0;
+        while (start < text.length()) {
+            int end = text.indexOf('\n', start);
+            end = end < 0 ? text.length() : end + 1;
+            if (text.charAt(start) == '#' || text.charAt(start) == '\n') {
+                out.append(text, start, end);
+            } else {
+                int brace = text.indexOf('{', start);
+                int space = text.indexOf(' ', start);
+                if (brace >= 0 && brace < space) {
+                    out.append(text, start, brace + 1).append(label).append(',').append(text, brace + 1, end);
+                } else {
+                    out.append(text, start, space).append('{').append(label).append('}').append(text, space, end);
+                }
+            }
+            start = end;
+        }
+        return out.toString();
+    }
+
+    private static void seconds(StringBuilder out, String name, BalancerStats.BackendStats b, long nanos) {
+        labelled(out, name, b, null, null);
+        out.append(nanos / 1_000_000_000L).append('.');
+        String fraction = Long.toString(1_000_000_000L + nanos % 1_000_000_000L).substring(1);
+        out.append(fraction).append('\n');
+    }
+
+    private static void labelled(StringBuilder out, String name, BalancerStats.BackendStats b, String label,
+                                 String value) {
+        out.append(name).append("{backend=\"");
+        escape(out, b.backend().name());
+        out.append('"');
+        if (label != null) {
+            out.append(',').append(label).append("=\"");
+            escape(out, value);
+            out.append('"');
+        }
+        out.append("} ");
     }
 
     private static void global(StringBuilder out, String name, String help, long value) {

@@ -52,7 +52,17 @@ public final class StatsJson {
                     .append(",\"connectFailures\":").append(b.connectFailures())
                     .append(",\"bytesToBackend\":").append(b.bytesToBackend())
                     .append(",\"bytesToClient\":").append(b.bytesToClient())
-                    .append(",\"lastProbeLatencyNanos\":").append(b.lastProbeLatencyNanos()).append('}');
+                    .append(",\"lastProbeLatencyNanos\":").append(b.lastProbeLatencyNanos())
+                    .append(",\"probes\":{\"checks\":").append(b.probes().checks())
+                    .append(",\"totalNanos\":").append(b.probes().totalNanos()).append(",\"failures\":{");
+            String inner = "";
+            for (java.util.Map.Entry<String, Long> failure : b.probes().failures().entrySet()) {
+                out.append(inner);
+                string(out, failure.getKey());
+                out.append(':').append(failure.getValue());
+                inner = ",";
+            }
+            out.append("}}}");
             comma = ",";
         }
         return out.append("],\"acceptPauses\":{\"limit\":").append(stats.acceptPauses().limit())

@@ -32,6 +32,8 @@ public final class BackendState implements BalancingPolicy.Candidate {
 
     /** Active-probe streaks; owned by the health checker, on this backend's loop. */
     public final HealthStreak streak = new HealthStreak();
+    /** Probe counters; written by the health checker on this backend's loop. */
+    public final ProbeFigures probes = new ProbeFigures();
     /** Consecutive failed connects of client connections, from any loop (passive health). */
     public final AtomicInteger passiveFailures = new AtomicInteger();
     private final AtomicBoolean panic;

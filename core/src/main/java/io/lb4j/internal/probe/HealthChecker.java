@@ -9,6 +9,7 @@ import io.lb4j.internal.Faults;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Timer;
 import io.lb4j.internal.pool.BackendState;
+import io.lb4j.internal.pool.ProbeFigures;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -43,6 +44,8 @@ public final class HealthChecker {
     private final StateSink sink;
     private final int passiveFailureThreshold;
     private final ProxyProtocol sendProxy;
+    /** Whether the probe is one of lb4j's own (its failures are protocol errors, not a user's verdict). */
+    private final boolean builtIn;
 
     /**
      * @param probe the probe
@@ -76,6 +79,8 @@ public final class HealthChecker {
                          Faults faults, StateSink sink, int passiveFailureThreshold, ProxyProtocol sendProxy) {
         this.passiveFailureThreshold = passiveFailureThreshold;
         this.sendProxy = sendProxy;
+        this.builtIn = probe.getClass().getPackageName().equals(HealthChecker.class.getPackageName())
+                && !(probe instanceof BlockingProbe);
         this.probe = probe;
         this.loops = loops;
         this.intervalNs = intervalNs;
@@ -221,6 +226,7 @@ public final class HealthChecker {
                 return;
             }
             state.lastProbeLatencyNs(nowNs - startNs);
+            state.probes.record(nowNs - startNs, failureReason(result, builtIn));
             apply(state, result);
             state.firstProbe().complete(null);
         }
@@ -254,6 +260,34 @@ public final class HealthChecker {
         public ProxyProtocol proxyProtocol() {
             return sendProxy;
         }
+    }
+
+    /**
+     * The index in {@link io.lb4j.BalancerStats.ProbeStats#FAILURE_REASONS} of a failed result's
+     * reason, or {@link ProbeFigures#PASSED}: a handful of classes, never the free text, so that the
+     * series stay few whatever a probe says. The reasons tested are the checker's and the built-in
+     * probes' own ({@link Reasons}).
+     */
+    static int failureReason(ProbeResult result, boolean builtIn) {
+        if (result.healthy()) {
+            return ProbeFigures.PASSED;
+        }
+        String reason = result.reason();
+        if (reason.equals("timeout") || reason.endsWith(": timeout")) {
+            return 0;
+        }
+        if (reason.contains("connect refused") || reason.contains("no route to host")
+                || reason.startsWith("cannot open socket")) {
+            return 1;
+        }
+        if (reason.startsWith("status ")) {
+            return 2;
+        }
+        if (reason.startsWith("probe threw ") || reason.startsWith("probe failed") || reason.startsWith("probe returned ")
+                || reason.equals("probe executor full") || reason.equals("not started in time")) {
+            return 5;
+        }
+        return builtIn ? 3 : 4;
     }
 
     private void apply(BackendState state, ProbeResult result) {
