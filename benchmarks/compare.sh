@@ -2,10 +2,15 @@
 # Runs the end-to-end workloads of BENCHMARKS.md against: no balancer (direct), lb4j, HAProxy and
 # nginx (stream module), interleaved in one invocation, and prints one table with ratios to HAProxy.
 #
-#   benchmarks/compare.sh                 # full: 2 runs, 5 s warm-up + 10 s measured each, 9,600 idle pairs
+#   benchmarks/compare.sh                 # full: 3 rounds, 10 s warm-up + 10 s measured each, 9,600 idle pairs
 #   benchmarks/compare.sh --short         # smoke: 1 run, 1 s + 2 s, 200 idle pairs (seconds, not a figure)
-#   options: --runs N  --warmup S  --duration S  --idle N  --workloads "rr ws-echo conn bulk ws-idle"
-#            --targets "direct lb4j haproxy nginx"
+#   options: --runs N (or --rounds N)  --warmup S  --duration S  --idle N
+#            --workloads "rr ws-echo conn bulk ws-idle"  --targets "direct lb4j haproxy nginx"
+#            --jvm "default recommended host-g1"  (lb4j's JVM setups, each a target of its own in every
+#                                             round: lb4j-def = java -jar with no flags, lb4j-rec = the
+#                                             README's flags, lb4j-host = embedded in a G1 host JVM that
+#                                             allocates; default: recommended alone, labelled lb4j)
+#            --host-alloc MB --host-live MB  (host-g1: the host thread's MB/s and live set; 100, 300)
 #            --lb-threads N --lb-cpus LIST   (scaling: lb4j loops / HAProxy threads on cores LIST; default 1 on 0;
 #                                             nginx stays one process; with "0,1" on two cores the generator
 #                                             shares core 1, so the figure is a lower bound)
@@ -18,16 +23,20 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=2 WARMUP=5 DURATION=10 IDLE=9600 LB_THREADS=1 LB_CPUS=""
+RUNS=3 WARMUP=10 DURATION=10 IDLE=9600 LB_THREADS=1 LB_CPUS="" JVMS="" HOST_ALLOC=100 HOST_LIVE=300
 WORKLOADS="rr ws-echo conn bulk ws-idle"
 TARGETS="direct lb4j haproxy nginx"
 TRIM="-XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000" # JDK 17.0.9+, 21.0.1+
 java $TRIM -version >/dev/null 2>&1 || TRIM=""
 LB4J_JAVA_OPTS=${LB4J_JAVA_OPTS:-"-XX:+UseSerialGC -Xms16m -Xmx256m -Xmn8m $TRIM"}
+HOST_G1_OPTS="-XX:+UseG1GC -Xmx4g"
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) RUNS=1 WARMUP=1 DURATION=2 IDLE=200 ;;
-    --runs) RUNS=$2; shift ;;
+    --runs|--rounds) RUNS=$2; shift ;;
+    --jvm) JVMS=$2; shift ;;
+    --host-alloc) HOST_ALLOC=$2; shift ;;
+    --host-live) HOST_LIVE=$2; shift ;;
     --warmup) WARMUP=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --idle) IDLE=$2; shift ;;
@@ -57,6 +66,27 @@ if [ -z "$LB4J_JAR" ] || [ ! -f "$BENCH_JAR" ]; then
   (cd "$ROOT" && mvn -B -ntp -q -DskipTests package -pl core,benchmarks -am)
   LB4J_JAR=$(ls "$ROOT"/core/target/lb4j-core-*.jar | grep -v -e '-sources' -e '-javadoc' -e '-tests' | head -1)
 fi
+# "lb4j" in --targets stands for one target per JVM setup
+declare -A JVM_OF=()
+if [ -n "$JVMS" ]; then
+  expanded=""
+  for target in $TARGETS; do
+    if [ "$target" = lb4j ]; then
+      for jvm in $JVMS; do
+        case $jvm in
+          default) expanded+=" lb4j-def"; JVM_OF[lb4j-def]=default ;;
+          recommended) expanded+=" lb4j-rec"; JVM_OF[lb4j-rec]=recommended ;;
+          host-g1) expanded+=" lb4j-host"; JVM_OF[lb4j-host]=host-g1 ;;
+          *) echo "compare.sh: --jvm: unknown setup $jvm (expected: default, recommended, host-g1)" >&2; exit 2 ;;
+        esac
+      done
+    else
+      expanded+=" $target"
+    fi
+  done
+  TARGETS=$expanded
+fi
+JVM_OF[lb4j]=recommended
 if [ "$(nproc)" -ge 2 ]; then LB_CPU=0 GEN_CPU=1; else LB_CPU=0 GEN_CPU=0; echo "one core only: not a fair figure" >&2; fi
 [ -z "$LB_CPUS" ] || LB_CPU=$LB_CPUS
 LOAD=(taskset -c "$GEN_CPU" java -Xms512m -Xmx1g -cp "$BENCH_JAR" io.lb4j.benchmarks.load.Load)
@@ -92,13 +122,24 @@ start_target() { # target workload -> sets TARGET_ADDR, TARGET_PID, TARGET_JAVA
   case $target in
     direct)
       TARGET_ADDR=127.0.0.1:$b1 ;;
-    lb4j)
+    lb4j*)
       TARGET_ADDR=127.0.0.1:19001
-      # shellcheck disable=SC2086
-      taskset -c "$LB_CPU" java $LB4J_JAVA_OPTS -jar "$LB4J_JAR" --listen "$TARGET_ADDR" \
-        --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --threads "$LB_THREADS" --probe none --policy round-robin \
-        >"$WORK/lb4j.log" 2>&1 &
-      TARGET_PID=$! TARGET_JAVA=--proxy-java ;;
+      case ${JVM_OF[$target]} in
+        host-g1)
+          # shellcheck disable=SC2086
+          taskset -c "$LB_CPU" java $HOST_G1_OPTS -cp "$BENCH_JAR" io.lb4j.benchmarks.load.HostJvm \
+            --listen "$TARGET_ADDR" --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --threads "$LB_THREADS" \
+            --alloc-mb "$HOST_ALLOC" --live-mb "$HOST_LIVE" >"$WORK/$target.log" 2>&1 &
+          TARGET_PID=$! TARGET_JAVA="--proxy-java --host-threads host-" ;;
+        *)
+          opts=$LB4J_JAVA_OPTS
+          [ "${JVM_OF[$target]}" = default ] && opts=""
+          # shellcheck disable=SC2086
+          taskset -c "$LB_CPU" java $opts -jar "$LB4J_JAR" --listen "$TARGET_ADDR" \
+            --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --threads "$LB_THREADS" --probe none --policy round-robin \
+            >"$WORK/$target.log" 2>&1 &
+          TARGET_PID=$! TARGET_JAVA=--proxy-java ;;
+      esac ;;
     haproxy)
       TARGET_ADDR=127.0.0.1:19002
       cat >"$WORK/haproxy.cfg" <<EOF
@@ -154,13 +195,27 @@ stop_target() {
   echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -srm), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
   echo "# $(java -version 2>&1 | head -1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(nginx -v 2>&1)"
   echo "# balancers: $LB_THREADS thread(s) on core(s) $LB_CPU, generator and backends on core $GEN_CPU"
-  echo "# lb4j JVM: $LB4J_JAVA_OPTS; warm-up ${WARMUP}s, measured ${DURATION}s, $RUNS run(s); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+  for target in $TARGETS; do
+    case ${JVM_OF[$target]:-} in
+      default) opts="" ;; recommended) opts=$LB4J_JAVA_OPTS ;; host-g1) opts=$HOST_G1_OPTS ;; *) continue ;;
+    esac
+    # shellcheck disable=SC2086
+    gc=$(taskset -c "$LB_CPU" java $opts -XX:+PrintFlagsFinal -version 2>/dev/null \
+      | awk '$2 ~ /^Use(Serial|Parallel|G1|Z|Shenandoah)GC$/ && $4 == "true" {print $2}')
+    # shellcheck disable=SC2086
+    heap=$(taskset -c "$LB_CPU" java $opts -XX:+PrintFlagsFinal -version 2>/dev/null | awk '$2 == "MaxHeapSize" {printf "%d MiB", $4 / 1048576}')
+    extra=""; [ "${JVM_OF[$target]}" = host-g1 ] && extra=", embedded in HostJvm: a host thread allocating ${HOST_ALLOC} MB/s, ${HOST_LIVE} MB live"
+    echo "# $target JVM: ${opts:-(no flags)} -> $gc, max heap $heap on core(s) $LB_CPU$extra"
+  done
+  echo "# warm-up ${WARMUP}s, measured ${DURATION}s, $RUNS run(s); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$RESULTS"
 
 for workload in $WORKLOADS; do
   for run in $(seq 1 "$RUNS"); do
     for target in $TARGETS; do
       [ "$workload" = ws-idle ] && [ "$target" = direct ] && continue # nothing in between to measure
+      # the host's own heap growth, not the connections, would decide the embedded balancer's RSS
+      [ "$workload" = ws-idle ] && [ "${JVM_OF[$target]:-}" = host-g1 ] && continue
       start_target "$target" "$workload"
       # shellcheck disable=SC2086
       if ! "${LOAD[@]}" run --workload "$workload" --target "$TARGET_ADDR" --connections "${CONNS[$workload]}" \

@@ -93,6 +93,9 @@ public final class Load {
                 case "--settle":
                     c.settleSeconds = Double.parseDouble(value);
                     break;
+                case "--host-threads":
+                    c.hostThreads = value;
+                    break;
                 case "--run":
                     c.run = Integer.parseInt(value);
                     break;

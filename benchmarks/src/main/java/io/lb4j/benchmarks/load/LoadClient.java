@@ -84,6 +84,11 @@ public final class LoadClient {
         public double settleSeconds = 6;
         /** ws-idle: while holding, reopen every connection the proxy closes (a client that reconnects). */
         public boolean reconnect;
+        /**
+         * Name prefix of threads in the proxy's process that are not the proxy's (the host of an
+         * embedded balancer): their CPU is left out of the proxy's and reported as {@code hostCpuPct}.
+         */
+        public String hostThreads;
         /** Run number, printed with the result. */
         public int run = 1;
     }
@@ -168,11 +173,14 @@ public final class LoadClient {
         long clientCpu0 = ProcStat.cpuNs(ProcessHandle.current().pid());
         long proxyCpu0 = ProcStat.cpuNs(config.proxyPid);
         long backendCpu0 = ProcStat.cpuNs(config.backendPid);
+        long hostCpu0 = ProcStat.threadsCpuNs(config.proxyPid, config.hostThreads);
         pump(end);
         long elapsed = System.nanoTime() - measureStart;
         long clientCpu = ProcStat.cpuNs(ProcessHandle.current().pid()) - clientCpu0;
         long proxyCpu = ProcStat.cpuNs(config.proxyPid) - proxyCpu0;
         long backendCpu = ProcStat.cpuNs(config.backendPid) - backendCpu0;
+        long hostCpu = ProcStat.threadsCpuNs(config.proxyPid, config.hostThreads) - hostCpu0;
+        proxyCpu -= hostCpu;
         double secs = elapsed / 1e9;
 
         Result result = header();
@@ -190,6 +198,9 @@ public final class LoadClient {
         result.values.put("proxyCpuPct", config.proxyPid > 0 ? format(100.0 * proxyCpu / elapsed) : "-");
         result.values.put("clientCpuPct", format(100.0 * clientCpu / elapsed));
         result.values.put("backendCpuPct", config.backendPid > 0 ? format(100.0 * backendCpu / elapsed) : "-");
+        if (config.hostThreads != null) {
+            result.values.put("hostCpuPct", format(100.0 * hostCpu / elapsed));
+        }
         result.values.put("seconds", format(secs));
         result.values.put("errors", Long.toString(errors));
         result.ops = ops;

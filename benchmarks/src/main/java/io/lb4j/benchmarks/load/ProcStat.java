@@ -30,6 +30,34 @@ final class ProcStat {
         }
     }
 
+    /**
+     * User plus system CPU time so far of those threads of process {@code pid} whose name starts with
+     * {@code prefix}, in nanoseconds; 0 when there are none or {@code /proc} cannot be read.
+     */
+    static long threadsCpuNs(long pid, String prefix) {
+        if (pid <= 0 || prefix == null) {
+            return 0;
+        }
+        long sum = 0;
+        try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
+            for (Path task : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    if (name.startsWith(prefix)) {
+                        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                        sum += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * NS_PER_TICK;
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the thread ended between listing and reading
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+        return sum;
+    }
+
     /** {@code VmRSS} of process {@code pid}, in KiB, or -1. */
     static long rssKiB(long pid) {
         if (pid <= 0) {

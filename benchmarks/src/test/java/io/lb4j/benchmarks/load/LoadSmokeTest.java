@@ -98,4 +98,28 @@ class LoadSmokeTest {
         assertTrue(lb4jRow.matches(".*\\b1\\.50\\s+1\\.20\\s+0\\.50\\s*$"), lb4jRow);
         assertTrue(lb4jRow.contains(" 80 "), "generator CPU is client + backends: " + lb4jRow);
     }
+
+    @Test
+    void shouldSummariseRunsAsMediansOfSameRunRatiosWithTheirRange(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("results.txt");
+        StringBuilder lines = new StringBuilder();
+        double[] lb4jCpu = {9, 10, 14};
+        for (int run = 1; run <= 3; run++) {
+            lines.append("RESULT workload=rr target=haproxy run=").append(run)
+                    .append(" unit=req/s rate=100 p50us=5 p99us=10 proxyCpuUsPerOp=10 errors=0\n");
+            lines.append("RESULT workload=rr target=lb4j-def run=").append(run).append(" unit=req/s rate=")
+                    .append(90 + 10 * run).append(" p50us=5 p99us=10 proxyCpuUsPerOp=").append(lb4jCpu[run - 1])
+                    .append(" errors=0\n");
+        }
+        Files.writeString(file, lines);
+
+        String table = Table.render(file);
+
+        String summary = table.substring(table.indexOf("median (min-max)"));
+        String lb4jRow = summary.lines().filter(l -> l.startsWith("rr       lb4j-def")).findFirst().orElseThrow();
+        assertTrue(lb4jRow.contains("110 (100-120)"), "median figure with its range: " + lb4jRow);
+        assertTrue(lb4jRow.contains("1.10 (1.00-1.20)"), "median of same-run ratios: " + lb4jRow);
+        assertTrue(lb4jRow.contains("1.00 (0.90-1.40)"), "median cpu ratio: " + lb4jRow);
+        assertTrue(lb4jRow.trim().endsWith("50%"), "cpu spread (14 - 9) / 10: " + lb4jRow);
+    }
 }
