@@ -86,6 +86,16 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
         /**
          * Checks the figures.
          *
+         * @param backend the backend as configured now
+         * @param state its health
+         * @param reason why it is in that state
+         * @param activeConnections connections open to it now
+         * @param totalConnections connections established to it since it joined
+         * @param connectFailures failed connect attempts
+         * @param bytesToBackend bytes relayed from clients to it
+         * @param bytesToClient bytes relayed from it to clients
+         * @param lastProbeLatencyNanos duration of its last completed probe, or -1 when none yet
+         * @param probes its health-probe figures since it joined; not null
          * @throws NullPointerException when {@code probes} is {@code null}
          */
         public BackendStats {
@@ -123,6 +133,9 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
         /**
          * Copies the failures, keeping their order.
          *
+         * @param checks probes finished
+         * @param totalNanos their durations summed
+         * @param failures failed probes by reason, copied; not null
          * @throws NullPointerException when {@code failures} is {@code null}
          */
         public ProbeStats {
