@@ -90,8 +90,11 @@ public interface BackendRegistry extends AutoCloseable {
     /**
      * A file of backends, re-read when it changes (a file-system watch plus a check every 500 ms, so
      * a change applies within about a second even where watches miss events). Format, one backend a
-     * line: {@code HOST:PORT [weight=N] [max-connections=N] [state=up|down|drain]}; {@code #} starts a
-     * comment; blank lines are ignored. A file with a bad line is reported through
+     * line: {@code HOST:PORT [weight=N] [max-connections=N] [state=up|down|drain] [deadline=D]}
+     * (attributes separated by spaces or commas); {@code #} starts a comment; blank lines are ignored.
+     * {@code state=drain deadline=10m} is a paced drain: the balancer closes the backend's open
+     * connections spread over the deadline, oldest first, none left after it (called off when the line
+     * leaves {@code state=drain}); durations as {@code 250ms}, {@code 5s}, {@code 10m}, {@code 1h}. A file with a bad line is reported through
      * {@link System.Logger} (logger {@code io.lb4j}, level {@code WARNING}) as {@code PATH:LINE: reason}
      * and not applied: the previous good set stays in force, also while the file is missing. Changed
      * contents count once they have held still for 200 ms, so a writer that truncates the file before

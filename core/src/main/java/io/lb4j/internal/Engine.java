@@ -18,6 +18,7 @@ import io.lb4j.internal.loop.Timer;
 import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.pool.Pool;
 import io.lb4j.internal.probe.HealthChecker;
+import io.lb4j.internal.registry.DrainDeadlines;
 import io.lb4j.internal.relay.Acceptor;
 import io.lb4j.internal.relay.Admission;
 import io.lb4j.internal.relay.ConnectionPair;
@@ -73,6 +74,8 @@ public final class Engine implements Relay.Events {
     private final List<Acceptor> acceptors = new ArrayList<>();
     /** Connections closed by the rebalancer; rare, so one shared adder. */
     private final java.util.concurrent.atomic.LongAdder rebalanced = new java.util.concurrent.atomic.LongAdder();
+    /** Paced drains asked for by the registry, by member; control thread only. */
+    private final java.util.Map<BackendState, PacedDrain> pacedDrains = new java.util.IdentityHashMap<>();
     private Phase phase = Phase.NEW;
     private volatile boolean draining;
     private EventLoop[] loops;
@@ -387,12 +390,60 @@ public final class Engine implements Relay.Events {
                         checker.probeNow(up);
                     }
                 }
+                pacedDrains(change.removed());
             } catch (RuntimeException e) {
                 faults.record("registry snapshot", e);
             } finally {
                 firstSnapshot.complete(null);
             }
         });
+    }
+
+    /**
+     * Starts, restarts or calls off the paced drains the registry asks for ({@link DrainDeadlines}: a
+     * member in admin state {@code DRAIN} with a deadline has its open connections closed spread over
+     * it, oldest first, none left after it). A drain runs until the member leaves {@code DRAIN}, its
+     * deadline changes (it starts again from now) or it leaves the pool. On the control thread.
+     */
+    private void pacedDrains(List<BackendState> removed) {
+        for (BackendState gone : removed) {
+            PacedDrain running = pacedDrains.remove(gone);
+            if (running != null) {
+                running.cancelled.set(true);
+            }
+        }
+        if (!(config.registry() instanceof DrainDeadlines)) {
+            return;
+        }
+        DrainDeadlines deadlines = (DrainDeadlines) config.registry();
+        for (BackendState member : pool.members()) {
+            Duration deadline = member.backend().adminState() == io.lb4j.Backend.AdminState.DRAIN
+                    ? deadlines.drainDeadline(member.backend().name()) : null;
+            PacedDrain running = pacedDrains.get(member);
+            if (running != null && running.deadline.equals(deadline)) {
+                continue;
+            }
+            if (running != null) {
+                running.cancelled.set(true);
+                pacedDrains.remove(member);
+                LOG.log(Level.INFO, () -> "backend " + member.backend().name() + ": paced drain called off");
+            }
+            if (deadline != null) {
+                PacedDrain drain = new PacedDrain(deadline, new java.util.concurrent.atomic.AtomicBoolean());
+                pacedDrains.put(member, drain);
+                LOG.log(Level.INFO, () -> "backend " + member.backend().name() + " draining: its connections close "
+                        + "over " + Durations.format(deadline) + ", none left after it");
+                long startNs = System.nanoTime();
+                long windowNs = deadline.toNanos();
+                Predicate<ConnectionPair> ofBackend = pair -> pair.backend() == member;
+                connectionsAsync(ofBackend).thenCompose(handles -> pace(handles, startNs, windowNs,
+                        startNs + windowNs, false, "backend drained", ofBackend, drain.cancelled, true));
+            }
+        }
+    }
+
+    /** A paced drain the registry asked for; control thread only. */
+    private record PacedDrain(Duration deadline, java.util.concurrent.atomic.AtomicBoolean cancelled) {
     }
 
     /**
@@ -787,7 +838,8 @@ public final class Engine implements Relay.Events {
                 + Durations.format(Duration.ofNanos(windowNs)));
         Predicate<ConnectionPair> ofBackend = pair -> pair.backend() == state;
         return connectionsAsync(ofBackend)
-                .thenCompose(handles -> pace(handles, startNs, windowNs, startNs + deadlineNs, reset, "drain", ofBackend))
+                .thenCompose(handles -> pace(handles, startNs, windowNs, startNs + deadlineNs, reset, "drain", ofBackend,
+                        null, false))
                 .thenApply(counts -> new DrainReport(state.backend(), counts[0], counts[1], counts[2],
                         Duration.ofNanos(System.nanoTime() - startNs)));
     }
@@ -798,7 +850,9 @@ public final class Engine implements Relay.Events {
      * order and never bunches), each on its own loop. Completes with {closed, ended, closed at end}.
      */
     private CompletableFuture<int[]> pace(List<PairHandle> handles, long startNs, long windowNs, long deadlineNs,
-                                          boolean reset, String why, Predicate<ConnectionPair> stragglers) {
+                                          boolean reset, String why, Predicate<ConnectionPair> stragglers,
+                                          java.util.concurrent.atomic.AtomicBoolean cancelled,
+                                          boolean sweepAtDeadline) {
         int n = handles.size();
         java.util.SplittableRandom random = new java.util.SplittableRandom();
         EventLoop[] running = loops;
@@ -824,7 +878,8 @@ public final class Engine implements Relay.Events {
                 pairs[i] = mine.get(i).pair();
                 due[i] = dueByLoop.get(l).get(i);
             }
-            parts.add(new PacedClose(running[l], pairs, due, deadlineNs, reset, why, stragglers).start());
+            parts.add(new PacedClose(running[l], pairs, due, deadlineNs, reset, why, stragglers, cancelled,
+                    sweepAtDeadline).start());
         }
         return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
             int[] sum = new int[3];
@@ -893,7 +948,7 @@ public final class Engine implements Relay.Events {
             long startNs = System.nanoTime();
             long deadlineNs = startNs + drainTimeoutNs;
             connectionsAsync(pair -> true).thenCompose(handles -> pace(handles, startNs, pacingNs, deadlineNs, false,
-                    "balancer draining", pair -> true));
+                    "balancer draining", pair -> true, null, false));
         }
         joinQuietly(drained, drainTimeoutNs / 1_000_000);
         stopEverything();

@@ -34,7 +34,9 @@ final class Options {
             "                                 a backend; repeatable; weight 1-1000 (default 1)",
             "  --backends-file PATH           one HOST:PORT [weight=N] [max-connections=N] [state=up|down|drain]",
             "                                 a line, # comments; re-read on change (within 2s); a bad line is",
-            "                                 reported as PATH:LINE: reason and the last good set kept",
+            "                                 reported as PATH:LINE: reason and the last good set kept;",
+            "                                 state=drain deadline=D closes the backend's connections spread",
+            "                                 over D, none left after it",
             "  --backends-dns NAME:PORT       A/AAAA records of NAME with PORT, re-resolved at TTL expiry (>= 1s)",
             "  --backends-srv NAME            SRV records of NAME (lowest priority; weight 0 counts as 1)",
             "  --dns-server HOST:PORT         resolver for the two above (default: first nameserver of",
@@ -98,9 +100,11 @@ final class Options {
             "                                 (default off)",
             "  --backend-connect-rate N       at most N new connections per second to each backend; a spent",
             "                                 backend is skipped for the next in the policy's order (default off)",
-            "  --rebalance                    after a scale-out, close the oldest connections of the busiest",
-            "                                 backends (checked every 1s, spread above 20%, at most 10% of a",
-            "                                 backend's connections per minute) so clients reconnect elsewhere",
+            "  --rebalance [interval=D,spread=F,rate=F]",
+            "                                 after a scale-out, close the oldest connections of the busiest",
+            "                                 backends so clients reconnect elsewhere: checked every interval",
+            "                                 (default 1s), when the spread is above spread (default 0.2 = 20%),",
+            "                                 at most rate of a backend's connections per minute (default 0.1)",
             "  --help, --version              print and exit",
             "",
             "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
@@ -109,7 +113,7 @@ final class Options {
     /** Options of the contract that later work brings; refused with exit 2 until then (none left). */
     private static final Set<String> LATER = Set.of();
     private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
-            "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode", "--rebalance");
+            "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode");
 
     private final List<InetSocketAddress> listen = new ArrayList<>();
     private final List<Backend> backends = new ArrayList<>();
@@ -156,6 +160,9 @@ final class Options {
     private int acceptBurst;
     private int backendConnectRate;
     private boolean rebalance;
+    private Duration rebalanceInterval = Duration.ofSeconds(1);
+    private double rebalanceSpread = 0.2;
+    private double rebalanceRate = 0.1;
     private Duration tcpKeepAlive;
 
     boolean help() {
@@ -168,6 +175,18 @@ final class Options {
 
     boolean accessLog() {
         return accessLog;
+    }
+
+    Duration rebalanceInterval() {
+        return rebalanceInterval;
+    }
+
+    double rebalanceSpread() {
+        return rebalanceSpread;
+    }
+
+    double rebalanceRate() {
+        return rebalanceRate;
     }
 
     static Options parse(String... args) {
@@ -186,6 +205,14 @@ final class Options {
             }
             if (LATER.contains(name)) {
                 throw new IllegalArgumentException(name + ": not supported yet");
+            }
+            if (name.equals("--rebalance")) {
+                // a flag with optional parameters: the next argument is its value unless it is an option
+                if (value == null && i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                    value = args[++i];
+                }
+                o.rebalance(value);
+                continue;
             }
             if (FLAGS.contains(name)) {
                 if (value != null) {
@@ -251,7 +278,6 @@ final class Options {
             case "--access-log": accessLog = true; break;
             case "--close-on-unhealthy": closeOnUnhealthy = true; break;
             case "--panic-mode": panicMode = true; break;
-            case "--rebalance": rebalance = true; break;
             default: throw new IllegalArgumentException(name + ": not supported yet");
         }
     }
@@ -487,7 +513,7 @@ final class Options {
             b.backendConnectRate(backendConnectRate);
         }
         if (rebalance) {
-            b.rebalance(Duration.ofSeconds(1), 0.2, 0.1);
+            b.rebalance(rebalanceInterval, rebalanceSpread, rebalanceRate);
         }
         if (drainPacing != null) {
             b.drainPacing(drainPacing);
@@ -508,6 +534,54 @@ final class Options {
         backendDns.forEach(d -> sources.add(BackendRegistry.dns(d[0], Integer.parseInt(d[1]), dnsServer)));
         backendSrv.forEach(n -> sources.add(BackendRegistry.dnsSrv(n, dnsServer)));
         return sources.size() == 1 ? sources.get(0) : new CompositeRegistry(sources);
+    }
+
+    /** {@code --rebalance [interval=D,spread=F,rate=F]}: each parameter optional, the rest keep their defaults. */
+    private void rebalance(String value) {
+        rebalance = true;
+        if (value == null) {
+            return;
+        }
+        String name = "--rebalance";
+        Set<String> seen = new java.util.HashSet<>();
+        for (String part : value.split(",", -1)) {
+            int eq = part.indexOf('=');
+            String key = eq > 0 ? part.substring(0, eq) : part;
+            String text = eq > 0 ? part.substring(eq + 1) : null;
+            if (text == null || !seen.add(key)) {
+                throw new IllegalArgumentException(name + ": '" + value + "' (expected: interval=D,spread=F,rate=F, "
+                        + "each at most once, any of them)");
+            }
+            switch (key) {
+                case "interval":
+                    rebalanceInterval = duration(name + " interval", text, false);
+                    if (rebalanceInterval.compareTo(Duration.ofMillis(10)) < 0) {
+                        throw new IllegalArgumentException(name + " interval: " + text + " (expected: at least 10ms)");
+                    }
+                    break;
+                case "spread":
+                    rebalanceSpread = fraction(name + " spread", text, 1000);
+                    break;
+                case "rate":
+                    rebalanceRate = fraction(name + " rate", text, 1);
+                    break;
+                default:
+                    throw new IllegalArgumentException(name + ": '" + part + "' (expected: interval=D, spread=F or rate=F)");
+            }
+        }
+    }
+
+    /** A decimal above 0 and at most {@code max}, plain ASCII digits with an optional fraction ({@code 0.2}). */
+    private static double fraction(String what, String text, double max) {
+        if (!text.matches("[0-9]{1,6}(\\.[0-9]{1,6})?")) {
+            throw new IllegalArgumentException(what + ": '" + text + "' (expected: a decimal number such as 0.2)");
+        }
+        double d = Double.parseDouble(text);
+        if (!(d > 0) || d > max) {
+            throw new IllegalArgumentException(what + ": " + text + " (expected: above 0 and at most "
+                    + (max == 1 ? "1" : String.valueOf((long) max)) + ")");
+        }
+        return d;
     }
 
     private static Path backendsFile(String value) {

@@ -2,6 +2,7 @@ package io.lb4j.internal.registry;
 
 import io.lb4j.Backend;
 import io.lb4j.BackendRegistry;
+import io.lb4j.internal.Durations;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
@@ -13,11 +14,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardWatchEventKinds;
 import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -28,7 +32,7 @@ import java.util.function.Consumer;
  * network and container file systems often deliver no events, and a coarse modification time can
  * hide a quick rewrite.
  */
-public final class FileRegistry implements BackendRegistry {
+public final class FileRegistry implements BackendRegistry, DrainDeadlines {
     private static final System.Logger LOG = System.getLogger("io.lb4j");
     /** Period of the check that backs up the file-system watch. */
     static final long CHECK_MS = 500;
@@ -44,6 +48,17 @@ public final class FileRegistry implements BackendRegistry {
     private volatile boolean closed;
     private byte[] lastBytes;
     private boolean lastMissing;
+    /** The drain deadlines of the last pushed contents; replaced before each push. */
+    private volatile Map<String, Duration> deadlines = Map.of();
+
+    /**
+     * A file's backends and the drain deadlines of its {@code state=drain deadline=D} lines.
+     *
+     * @param backends in file order
+     * @param drainDeadlines by backend name, only for lines that give one
+     */
+    public record Contents(List<Backend> backends, Map<String, Duration> drainDeadlines) {
+    }
 
     /** A registry for {@code path}; nothing is read until {@link #start}. */
     public FileRegistry(Path path) {
@@ -58,10 +73,11 @@ public final class FileRegistry implements BackendRegistry {
         } catch (IOException e) {
             throw new IllegalArgumentException(path + ": cannot read (" + describe(e) + ")", e);
         }
-        List<Backend> first = parse(path, new String(bytes, StandardCharsets.UTF_8));
+        Contents first = contents(path, new String(bytes, StandardCharsets.UTF_8));
         synchronized (lock) {
             lastBytes = bytes;
-            sink.accept(first);
+            deadlines = first.drainDeadlines();
+            sink.accept(first.backends());
             try {
                 Path dir = path.toAbsolutePath().getParent();
                 watch = dir.getFileSystem().newWatchService();
@@ -127,14 +143,15 @@ public final class FileRegistry implements BackendRegistry {
                 return;
             }
             lastBytes = bytes;
-            List<Backend> backends;
+            Contents contents;
             try {
-                backends = parse(path, new String(bytes, StandardCharsets.UTF_8));
+                contents = contents(path, new String(bytes, StandardCharsets.UTF_8));
             } catch (IllegalArgumentException e) {
                 LOG.log(Level.WARNING, e.getMessage() + " (keeping the last good set of backends)");
                 return;
             }
-            sink.accept(backends);
+            deadlines = contents.drainDeadlines();
+            sink.accept(contents.backends());
         }
     }
 
@@ -157,6 +174,11 @@ public final class FileRegistry implements BackendRegistry {
             bytes = again;
         }
         return bytes;
+    }
+
+    @Override
+    public Duration drainDeadline(String name) {
+        return deadlines.get(name);
     }
 
     @Override
@@ -186,13 +208,24 @@ public final class FileRegistry implements BackendRegistry {
     }
 
     /**
-     * Parses the file format: {@code HOST:PORT [weight=N] [max-connections=N] [state=up|down|drain]}
-     * a line, {@code #} comments, blank lines ignored.
+     * Parses the file format: {@code HOST:PORT [weight=N] [max-connections=N] [state=up|down|drain]
+     * [deadline=D]} a line (attributes separated by spaces or commas), {@code #} comments, blank
+     * lines ignored.
      *
      * @throws IllegalArgumentException {@code PATH:LINE: reason} for the first bad line
      */
     public static List<Backend> parse(Path file, String text) {
+        return contents(file, text).backends();
+    }
+
+    /**
+     * {@link #parse}, with the drain deadlines of the lines that give one.
+     *
+     * @throws IllegalArgumentException {@code PATH:LINE: reason} for the first bad line
+     */
+    public static Contents contents(Path file, String text) {
         List<Backend> backends = new ArrayList<>();
+        Map<String, Duration> deadlines = new HashMap<>();
         Set<String> names = new HashSet<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
@@ -206,16 +239,20 @@ public final class FileRegistry implements BackendRegistry {
                 continue;
             }
             String where = file + ":" + (i + 1) + ": ";
-            Backend b = line(where, line.split("\\s+"));
+            Duration[] deadline = new Duration[1];
+            Backend b = line(where, line.split("[\\s,]+"), deadline);
             if (!names.add(b.name())) {
                 throw new IllegalArgumentException(where + "'" + b.name() + "' listed twice");
             }
             backends.add(b);
+            if (deadline[0] != null) {
+                deadlines.put(b.name(), deadline[0]);
+            }
         }
-        return List.copyOf(backends);
+        return new Contents(List.copyOf(backends), Map.copyOf(deadlines));
     }
 
-    private static Backend line(String where, String[] fields) {
+    private static Backend line(String where, String[] fields, Duration[] deadline) {
         Backend b;
         try {
             b = Backend.parse(fields[0]);
@@ -241,12 +278,31 @@ public final class FileRegistry implements BackendRegistry {
                 case "state":
                     b = b.withAdminState(state(where, value));
                     break;
+                case "deadline":
+                    deadline[0] = deadline(where, value);
+                    break;
                 default:
                     throw new IllegalArgumentException(where + "'" + field
-                            + "' (expected: weight=N, max-connections=N or state=up|down|drain)");
+                            + "' (expected: weight=N, max-connections=N, state=up|down|drain or deadline=D)");
             }
         }
+        if (deadline[0] != null && b.adminState() != Backend.AdminState.DRAIN) {
+            throw new IllegalArgumentException(where + "deadline: given without state=drain");
+        }
         return b;
+    }
+
+    private static Duration deadline(String where, String value) {
+        Duration d;
+        try {
+            d = Durations.parse(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + "deadline: " + e.getMessage());
+        }
+        if (d.isZero()) {
+            throw new IllegalArgumentException(where + "deadline: '0' (expected: a positive duration such as 10m)");
+        }
+        return d;
     }
 
     private static int number(String where, String key, String value, int min, int max) {

@@ -5,6 +5,7 @@ import io.lb4j.internal.loop.Timer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 
 /**
@@ -21,6 +22,8 @@ public final class PacedClose extends Timer {
     private final boolean reset;
     private final String why;
     private final Predicate<ConnectionPair> stragglers;
+    private final AtomicBoolean cancelled;
+    private final boolean sweepAtDeadline;
     private final CompletableFuture<int[]> done = new CompletableFuture<>();
     private int next;
     private int closed;
@@ -38,6 +41,20 @@ public final class PacedClose extends Timer {
      */
     public PacedClose(EventLoop loop, ConnectionPair[] pairs, long[] dueNs, long deadlineNs, boolean reset,
                       String why, Predicate<ConnectionPair> stragglers) {
+        this(loop, pairs, dueNs, deadlineNs, reset, why, stragglers, null, false);
+    }
+
+    /**
+     * As above, and cancellable: once {@code cancelled} is set, nothing more is closed (the drain was
+     * called off). With {@code sweepAtDeadline} the final sweep runs at the deadline even when every
+     * listed pair closed earlier, so a pair that was still connecting when the drain began cannot
+     * outlive it.
+     */
+    public PacedClose(EventLoop loop, ConnectionPair[] pairs, long[] dueNs, long deadlineNs, boolean reset,
+                      String why, Predicate<ConnectionPair> stragglers, AtomicBoolean cancelled,
+                      boolean sweepAtDeadline) {
+        this.cancelled = cancelled;
+        this.sweepAtDeadline = sweepAtDeadline;
         this.loop = loop;
         this.pairs = pairs;
         this.dueNs = dueNs;
@@ -54,7 +71,11 @@ public final class PacedClose extends Timer {
     public CompletableFuture<int[]> start() {
         loop.execute(() -> {
             if (pairs.length == 0) {
-                finish();
+                if (sweepAtDeadline) {
+                    loop.timers().schedule(this, deadlineNs);
+                } else {
+                    finish();
+                }
             } else {
                 loop.timers().schedule(this, Math.min(dueNs[0], deadlineNs));
             }
@@ -65,6 +86,10 @@ public final class PacedClose extends Timer {
 
     @Override
     protected void expired(long nowNs) {
+        if (cancelled != null && cancelled.get()) {
+            done.complete(new int[] {closed, ended, atEnd});
+            return;
+        }
         boolean late = nowNs - deadlineNs >= 0;
         while (next < pairs.length && (late || dueNs[next] - nowNs <= 0)) {
             ConnectionPair pair = pairs[next];
@@ -82,6 +107,8 @@ public final class PacedClose extends Timer {
         }
         if (next < pairs.length) {
             loop.timers().schedule(this, Math.min(dueNs[next], deadlineNs));
+        } else if (sweepAtDeadline && !late) {
+            loop.timers().schedule(this, deadlineNs);
         } else {
             finish();
         }

@@ -50,8 +50,33 @@ class FileRegistryTest {
                 () -> FileRegistry.parse(file, "10.0.0.1:80\n#\n10.0.0.1:80")).getMessage());
         assertEquals("b.txt:1: backend: 'nohost' (expected: HOST:PORT)", assertThrows(IllegalArgumentException.class,
                 () -> FileRegistry.parse(file, "nohost")).getMessage());
-        assertEquals("b.txt:1: 'speed=3' (expected: weight=N, max-connections=N or state=up|down|drain)",
+        assertEquals("b.txt:1: 'speed=3' (expected: weight=N, max-connections=N, state=up|down|drain or deadline=D)",
                 assertThrows(IllegalArgumentException.class, () -> FileRegistry.parse(file, "a:1 speed=3")).getMessage());
+    }
+
+    @Test
+    void shouldTakeADrainDeadlineOnlyWithStateDrainSpaceOrCommaSeparated() {
+        Path file = Path.of("b.txt");
+        FileRegistry.Contents contents = FileRegistry.contents(file, String.join("\n",
+                "10.0.0.1:80 state=drain deadline=10m", "10.0.0.2:80 state=drain,deadline=250ms,weight=3",
+                "10.0.0.3:80 deadline=1h state=drain", "10.0.0.4:80 state=drain", "10.0.0.5:80"));
+        assertEquals(java.util.Map.of("10.0.0.1:80", java.time.Duration.ofMinutes(10),
+                "10.0.0.2:80", java.time.Duration.ofMillis(250), "10.0.0.3:80", java.time.Duration.ofHours(1)),
+                contents.drainDeadlines());
+        assertEquals(new Backend("10.0.0.2", 80, 3, 0, Backend.AdminState.DRAIN), contents.backends().get(1));
+        assertEquals(5, contents.backends().size());
+        assertEquals("b.txt:1: deadline: given without state=drain", assertThrows(IllegalArgumentException.class,
+                () -> FileRegistry.parse(file, "10.0.0.1:80 deadline=10m")).getMessage());
+        assertEquals("b.txt:1: deadline: given without state=drain", assertThrows(IllegalArgumentException.class,
+                () -> FileRegistry.parse(file, "10.0.0.1:80 state=up deadline=10m")).getMessage());
+        assertEquals("b.txt:1: deadline: '0' (expected: a positive duration such as 10m)",
+                assertThrows(IllegalArgumentException.class,
+                        () -> FileRegistry.parse(file, "10.0.0.1:80 state=drain deadline=0")).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> FileRegistry.parse(file, "10.0.0.1:80 state=drain deadline=1.5s")).getMessage()
+                .startsWith("b.txt:1: deadline: '1.5s'"));
+        assertEquals("b.txt:1: deadline given twice", assertThrows(IllegalArgumentException.class,
+                () -> FileRegistry.parse(file, "10.0.0.1:80 state=drain deadline=1s deadline=2s")).getMessage());
     }
 
     @Test
