@@ -35,6 +35,10 @@ import java.util.concurrent.CompletionStage;
  */
 public final class Balancer implements AutoCloseable {
 
+    static {
+        io.lb4j.internal.EngineAccess.install(balancer -> balancer.engine);
+    }
+
     private final Engine engine;
 
     /** The {@code Content-Type} of what {@link #writePrometheus(Appendable)} writes. */

@@ -10,6 +10,7 @@ import io.lb4j.HealthState;
 import io.lb4j.internal.export.ExplainJson;
 import io.lb4j.internal.export.FlightEvents;
 import io.lb4j.internal.export.FrontHealthTcp;
+import io.lb4j.internal.export.HttpServer;
 import io.lb4j.internal.export.MBeans;
 import io.lb4j.internal.export.MetricsServer;
 import io.lb4j.internal.export.PrometheusText;
@@ -92,6 +93,13 @@ public final class Engine implements Relay.Events {
     private volatile FlightEvents flight;
     private volatile boolean loopsRunning;
     private MetricsServer metrics;
+    /** Servers the CLI attached after start (the admin API); guarded by this. */
+    private final List<HttpServer> attached = new ArrayList<>();
+    /** Admin API answers by class: 2xx, 4xx, 5xx. */
+    private final java.util.concurrent.atomic.AtomicLongArray adminRequests =
+            new java.util.concurrent.atomic.AtomicLongArray(3);
+    /** The periodic rebalancer, or one made for the first {@link #rebalanceNow()}; guarded by this. */
+    private Rebalancer rebalancer;
     /** Set on the control thread (or in start() when the MBean server exists); cleared on close. */
     private volatile MBeans mbeans;
     private volatile Thread controlThread;
@@ -263,8 +271,12 @@ public final class Engine implements Relay.Events {
         }
         join(CompletableFuture.allOf(registered.toArray(new CompletableFuture<?>[0])), 5_000, "register listeners");
         if (pacing.rebalanceIntervalNs() > 0) {
-            new Rebalancer(loops[0], control, () -> pool.current().members(), this::connectionsAsync, pacing, faults)
-                    .start();
+            Rebalancer periodic = new Rebalancer(loops[0], control, () -> pool.current().members(),
+                    this::connectionsAsync, pacing, faults);
+            synchronized (this) {
+                rebalancer = periodic;
+            }
+            periodic.start();
         }
     }
 
@@ -895,8 +907,120 @@ public final class Engine implements Relay.Events {
 
     /** {@code stats} as Prometheus text, with a {@code balancer} label on every sample when this balancer has a name. */
     public String prometheus(BalancerStats stats) {
-        String text = PrometheusText.render(stats);
+        String text = PrometheusText.render(stats)
+                + PrometheusText.adminRequests(adminRequests.get(0), adminRequests.get(1), adminRequests.get(2));
         return name == null ? text : PrometheusText.withBalancer(text, name);
+    }
+
+    // ---- run-time operations (the CLI's admin API) ----
+
+    /** The loop that serves operations endpoints (metrics, admin). */
+    public EventLoop operationsLoop() {
+        requireRunning("operationsLoop");
+        return loops[0];
+    }
+
+    /**
+     * Serves {@code server} (bound on {@link #operationsLoop()}) until the balancer closes: registers it
+     * now, stops it when the drain begins, closes it on close.
+     *
+     * @throws IllegalStateException when it cannot be registered
+     */
+    public void attach(HttpServer server) {
+        requireRunning("attach");
+        synchronized (this) {
+            attached.add(server);
+        }
+        join(onLoop(server.loop(), () -> {
+            try {
+                server.register();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }), 5_000, "register " + server.address());
+    }
+
+    private synchronized List<HttpServer> attached() {
+        return List.copyOf(attached);
+    }
+
+    /** Counts one admin API answer by its status class (for {@code lb4j_admin_requests_total}). */
+    public void adminRequest(int status) {
+        adminRequests.incrementAndGet(status < 400 ? 0 : status < 500 ? 1 : 2);
+    }
+
+    /** The pool's members now, in registry order, with their live state. */
+    public List<BackendState> members() {
+        return pool.members();
+    }
+
+    /**
+     * Completes once every registry snapshot handed in before this call has been applied (the control
+     * thread runs them in order).
+     */
+    public CompletableFuture<Void> settled() {
+        try {
+            return CompletableFuture.runAsync(() -> { }, control);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(new IllegalStateException("the balancer is closing", e));
+        }
+    }
+
+    /** The admin API's name of a connection: its loop's sequence number, interleaved over the loops. */
+    public String connectionId(PairHandle handle) {
+        return Long.toString(handle.pair().sequence() * loops.length + handle.pair().loop().id());
+    }
+
+    /**
+     * Closes the connection the admin API calls {@code id} on its loop, with the reason
+     * {@code "closed by admin: REASON"}; completes with whether it was open (relaying) and is now closed.
+     */
+    public CompletableFuture<Boolean> closeConnection(long id, String reason) {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        if (id < 0) {
+            done.complete(false);
+            return done;
+        }
+        EventLoop loop = loops[(int) (id % loops.length)];
+        long sequence = id / loops.length;
+        if (loop.terminated().isDone()) {
+            done.complete(false);
+            return done;
+        }
+        loop.execute(() -> {
+            ConnectionPair[] found = new ConnectionPair[1];
+            ConnectionPair.forEachRelaying(loop, pair -> {
+                if (pair.sequence() == sequence) {
+                    found[0] = pair;
+                }
+            });
+            if (found[0] != null) {
+                found[0].close(false, "closed by admin: " + reason);
+            }
+            done.complete(found[0] != null);
+        });
+        loop.terminated().whenComplete((v, e) -> done.complete(false));
+        return done;
+    }
+
+    /**
+     * A rebalancing round now (see {@link Rebalancer#now()}), with the configured parameters, or the
+     * CLI's defaults (0.2 spread, 10% per minute) when rebalancing is off; completes with the number of
+     * connections it closes.
+     */
+    public CompletableFuture<Integer> rebalanceNow() {
+        requireRunning("rebalance");
+        Rebalancer r;
+        synchronized (this) {
+            if (rebalancer == null) {
+                Pacing p = config.lifecycle().pacing();
+                rebalancer = new Rebalancer(loops[0], control, () -> pool.current().members(), this::connectionsAsync,
+                        new Pacing(p.acceptRate(), p.acceptBurst(), p.backendConnectRate(), 1_000_000_000L, 0.2, 0.1),
+                        faults);
+            }
+            r = rebalancer;
+        }
+        return r.now();
     }
 
     /** Faults caught and survived since start, for tests and diagnostics. */
@@ -938,6 +1062,9 @@ public final class Engine implements Relay.Events {
         }
         if (metrics != null) {
             stopped.add(onLoop(metrics.loop(), metrics::stop));
+        }
+        for (HttpServer server : attached()) {
+            stopped.add(onLoop(server.loop(), server::stop));
         }
         joinQuietly(CompletableFuture.allOf(stopped.toArray(new CompletableFuture<?>[0])), 5_000);
         if (open.get() == 0) {
@@ -991,6 +1118,9 @@ public final class Engine implements Relay.Events {
         unregisterMBeans();
         if (metrics != null) {
             metrics.close();
+        }
+        for (HttpServer server : attached()) {
+            server.close();
         }
         if (frontHttp != null) {
             frontHttp.close();

@@ -127,9 +127,46 @@ public final class Rebalancer extends Timer {
         return closes;
     }
 
+    /**
+     * One round now, whatever the spread's hysteresis (the admin API's {@code POST /rebalance}): closes
+     * at once what brings each usable backend down to the weight-adjusted mean times
+     * {@code 1 + maxSpread / 2}, within what its minute's budget still allows (the same budget the
+     * periodic rounds use). Any thread; completes with the number of connections it closes.
+     */
+    public CompletableFuture<Integer> now() {
+        CompletableFuture<Integer> result = new CompletableFuture<>();
+        try {
+            control.execute(() -> {
+                try {
+                    Map<BackendState, Integer> chosen = choose(System.nanoTime(), true);
+                    int total = 0;
+                    for (int count : chosen.values()) {
+                        total += count;
+                    }
+                    if (!chosen.isEmpty()) {
+                        list.apply(pair -> chosen.containsKey(pair.backend()))
+                                .thenAccept(handles -> close(handles, chosen))
+                                .whenComplete((v, e) -> {
+                                    if (e != null) {
+                                        faults.record("rebalance", e);
+                                    }
+                                });
+                    }
+                    result.complete(total);
+                } catch (RuntimeException e) {
+                    faults.record("rebalance", e);
+                    result.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            result.completeExceptionally(new IllegalStateException("rebalance: the balancer is closing", e));
+        }
+        return result;
+    }
+
     private void round() {
         try {
-            Map<BackendState, Integer> chosen = choose(System.nanoTime());
+            Map<BackendState, Integer> chosen = choose(System.nanoTime(), false);
             if (chosen.isEmpty()) {
                 busy.set(false);
                 return;
@@ -152,7 +189,7 @@ public final class Rebalancer extends Timer {
      * Plans one round: starts moving when the spread passes the threshold and goes on, round after
      * round, until it is down to half of it (so it does not stop just under the line).
      */
-    private Map<BackendState, Integer> choose(long nowNs) {
+    private Map<BackendState, Integer> choose(long nowNs, boolean forced) {
         List<BackendState> usable = new ArrayList<>();
         for (BackendState m : members.get()) {
             if (m.usable() && m.backend().weight() > 0) {
@@ -168,13 +205,14 @@ public final class Rebalancer extends Timer {
             weight[i] = usable.get(i).backend().weight();
         }
         double spread = spread(active, weight);
-        if (spread > pacing.maxSpread()) {
+        // a round asked for now skips the hysteresis: the plan alone decides whether anything moves
+        if (!forced && spread > pacing.maxSpread()) {
             moving = true;
-        } else if (spread <= pacing.maxSpread() / 2) {
+        } else if (!forced && spread <= pacing.maxSpread() / 2) {
             moving = false;
         }
         Map<BackendState, Integer> chosen = new IdentityHashMap<>();
-        if (!moving) {
+        if (!moving && !forced) {
             return chosen;
         }
         int[] allowance = new int[n];
@@ -187,7 +225,8 @@ public final class Rebalancer extends Timer {
                 budget.allowed = (int) Math.floor(pacing.maxSharePerMinute() * active[i]);
             }
             // the minute's allowance spread over its rounds, so moves trickle instead of bunching
-            int perRound = (int) Math.ceil((double) budget.allowed * pacing.rebalanceIntervalNs() / MINUTE_NS);
+            int perRound = forced ? budget.allowed
+                    : (int) Math.ceil((double) budget.allowed * pacing.rebalanceIntervalNs() / MINUTE_NS);
             allowance[i] = Math.min(perRound, budget.allowed - budget.moved);
         }
         int[] closes = plan(active, weight, allowance, pacing.maxSpread() / 2);

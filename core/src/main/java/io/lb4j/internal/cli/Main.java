@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * to a {@link Balancer}, the ready line, exit codes 0 / 1 / 2, and a drain on SIGTERM or SIGINT.
  */
 public final class Main {
+    private static final System.Logger LOG = System.getLogger("io.lb4j");
     private Main() {
     }
 
@@ -83,6 +84,12 @@ public final class Main {
         boolean handled = Signals.install(onSignal);
         try {
             balancer.start();
+            if (options.admin() != null) {
+                var admin = AdminApi.start(balancer, options.admin(), options.overrides(), options.adminToken(),
+                        line -> LOG.log(System.Logger.Level.INFO, line), AdminApi.LIMITS);
+                LOG.log(System.Logger.Level.INFO, "admin API on " + Engine.format(admin.address())
+                        + (options.adminToken() != null ? " (bearer token required)" : " (no token)"));
+            }
         } catch (UncheckedIOException | IllegalStateException | IllegalArgumentException e) {
             err.println(oneLine(e.getMessage()));
             balancer.closeNow();

@@ -10,6 +10,7 @@ import io.lb4j.internal.Cidr;
 import io.lb4j.HealthState;
 import io.lb4j.internal.Config;
 import io.lb4j.internal.Durations;
+import io.lb4j.internal.registry.AdminOverrides;
 import io.lb4j.internal.registry.CompositeRegistry;
 import io.lb4j.internal.registry.FileRegistry;
 import java.net.InetSocketAddress;
@@ -105,6 +106,10 @@ final class Options {
             "                                 backends so clients reconnect elsewhere: checked every interval",
             "                                 (default 1s), when the spread is above spread (default 0.2 = 20%),",
             "                                 at most rate of a backend's connections per minute (default 0.1)",
+            "  --admin HOST:PORT              run-time admin API (HTTP + JSON): backends, their state and",
+            "                                 weight, paced drains, connections, rebalance, explain (default off)",
+            "  --admin-token-file PATH        first line: the token every admin request must carry as",
+            "                                 Authorization: Bearer TOKEN; required unless --admin is loopback",
             "  --help, --version              print and exit",
             "",
             "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
@@ -164,6 +169,11 @@ final class Options {
     private double rebalanceSpread = 0.2;
     private double rebalanceRate = 0.1;
     private Duration tcpKeepAlive;
+    // run-time admin API
+    private InetSocketAddress admin;
+    private Path adminTokenFile;
+    private String adminToken;
+    private AdminOverrides overrides;
 
     boolean help() {
         return help;
@@ -175,6 +185,21 @@ final class Options {
 
     boolean accessLog() {
         return accessLog;
+    }
+
+    /** The admin API's address, or {@code null} when off. */
+    InetSocketAddress admin() {
+        return admin;
+    }
+
+    /** The admin token, or {@code null} for none; never printed. */
+    String adminToken() {
+        return adminToken;
+    }
+
+    /** The registry the admin API changes, set by {@link #toBuilder()} when the admin API is on. */
+    AdminOverrides overrides() {
+        return overrides;
     }
 
     Duration rebalanceInterval() {
@@ -249,6 +274,14 @@ final class Options {
             if (orphan != null) {
                 throw new IllegalArgumentException(orphan + ": given without --front-health");
             }
+        }
+        if (o.adminTokenFile != null && o.admin == null) {
+            throw new IllegalArgumentException("--admin-token-file: given without --admin");
+        }
+        if (o.admin != null && o.adminToken == null && !loopback(o.admin)) {
+            throw new IllegalArgumentException("--admin-token-file: required when --admin is not a loopback address ("
+                    + o.admin.getHostString() + ":" + o.admin.getPort() + " is not; every request then needs "
+                    + "Authorization: Bearer TOKEN)");
         }
         if (o.drainPacing != null) {
             Duration timeout = o.drainTimeout != null ? o.drainTimeout : Duration.ofSeconds(30);
@@ -418,6 +451,13 @@ final class Options {
             case "--backend-connect-rate":
                 backendConnectRate = integer(name, value, 0, 1_000_000);
                 break;
+            case "--admin":
+                admin = wrap(name, () -> Config.parseAddress(name, value));
+                break;
+            case "--admin-token-file":
+                adminTokenFile = Path.of(value);
+                adminToken = token(adminTokenFile);
+                break;
             case "--tcp-keepalive":
                 tcpKeepAlive = duration(name, value, true);
                 if (!tcpKeepAlive.isZero() && tcpKeepAlive.compareTo(Duration.ofSeconds(1)) < 0) {
@@ -432,7 +472,12 @@ final class Options {
     Balancer.Builder toBuilder() {
         Balancer.Builder b = Balancer.builder();
         listen.forEach(b::listen);
-        if (backendFiles.isEmpty() && backendDns.isEmpty() && backendSrv.isEmpty()) {
+        if (admin != null) {
+            // the admin API changes the pool over the configured sources
+            CompositeRegistry sources = sources();
+            overrides = new AdminOverrides(sources, sources::source);
+            b.registry(overrides);
+        } else if (backendFiles.isEmpty() && backendDns.isEmpty() && backendSrv.isEmpty()) {
             backends.forEach(b::backend);
         } else {
             b.registry(registry());
@@ -582,6 +627,72 @@ final class Options {
                     + (max == 1 ? "1" : String.valueOf((long) max)) + ")");
         }
         return d;
+    }
+
+    /** Every source with its label for the admin API's listing: {@code cli}, {@code file}, {@code dns}. */
+    private CompositeRegistry sources() {
+        List<BackendRegistry> sources = new ArrayList<>();
+        List<String> labels = new ArrayList<>();
+        if (!backends.isEmpty()) {
+            sources.add(BackendRegistry.fixed(backends));
+            labels.add("cli");
+        }
+        for (Path f : backendFiles) {
+            sources.add(BackendRegistry.file(f));
+            labels.add("file");
+        }
+        for (String[] d : backendDns) {
+            sources.add(BackendRegistry.dns(d[0], Integer.parseInt(d[1]), dnsServer));
+            labels.add("dns");
+        }
+        for (String n : backendSrv) {
+            sources.add(BackendRegistry.dnsSrv(n, dnsServer));
+            labels.add("dns");
+        }
+        return new CompositeRegistry(sources, labels);
+    }
+
+    /** Whether {@code address} is a loopback address (a name: every address it resolves to). */
+    private static boolean loopback(InetSocketAddress address) {
+        if (!address.isUnresolved()) {
+            return address.getAddress().isLoopbackAddress();
+        }
+        try {
+            for (java.net.InetAddress ip : java.net.InetAddress.getAllByName(address.getHostString())) {
+                if (!ip.isLoopbackAddress()) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (java.net.UnknownHostException e) {
+            return false; // unknown: not known to be loopback, so a token is required
+        }
+    }
+
+    /** The first line of the token file: visible ASCII, not empty. The token itself is never in a message. */
+    private static String token(Path file) {
+        String text;
+        try {
+            text = java.nio.file.Files.readString(file, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            throw new IllegalArgumentException("--admin-token-file: " + file + ": cannot read ("
+                    + (e instanceof java.nio.file.NoSuchFileException ? "no such file" : e.getClass().getSimpleName())
+                    + ")");
+        }
+        int end = text.indexOf('\n');
+        String line = (end < 0 ? text : text.substring(0, end)).strip();
+        if (line.isEmpty()) {
+            throw new IllegalArgumentException("--admin-token-file: " + file + ": the first line is empty "
+                    + "(expected: the token)");
+        }
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c <= ' ' || c > '~') {
+                throw new IllegalArgumentException("--admin-token-file: " + file + ": the token has a character "
+                        + "other than visible ASCII (expected: letters, digits and punctuation, no spaces)");
+            }
+        }
+        return line;
     }
 
     private static Path backendsFile(String value) {

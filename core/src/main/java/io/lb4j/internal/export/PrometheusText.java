@@ -125,6 +125,16 @@ public final class PrometheusText {
         out.append("} ");
     }
 
+    /** {@code lb4j_admin_requests_total} by status class; every series present, at 0 without the admin API. */
+    public static String adminRequests(long ok, long clientErrors, long serverErrors) {
+        StringBuilder out = new StringBuilder(256);
+        family(out, "lb4j_admin_requests_total", "counter", "Admin API requests answered, by status class.");
+        out.append("lb4j_admin_requests_total{status=\"2xx\"} ").append(ok).append('\n');
+        out.append("lb4j_admin_requests_total{status=\"4xx\"} ").append(clientErrors).append('\n');
+        out.append("lb4j_admin_requests_total{status=\"5xx\"} ").append(serverErrors).append('\n');
+        return out.toString();
+    }
+
     private static void global(StringBuilder out, String name, String help, long value) {
         family(out, name, "counter", help);
         out.append(name).append(' ').append(value).append('\n');

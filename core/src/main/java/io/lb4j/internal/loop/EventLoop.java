@@ -40,6 +40,7 @@ public final class EventLoop implements Runnable {
     private java.util.ArrayList<java.nio.channels.Channel> closeReady = new java.util.ArrayList<>();
     private volatile boolean running = true;
     private long nowNs;
+    private long sequence;
 
     /**
      * @param id index of this loop, 0-based
@@ -63,6 +64,11 @@ public final class EventLoop implements Runnable {
     /** Index of this loop. */
     public int id() {
         return id;
+    }
+
+    /** The next of this loop's numbers (1, 2, ...), naming what it accepts; only on this loop's thread. */
+    public long nextSequence() {
+        return ++sequence;
     }
 
     /** Starts the thread. */

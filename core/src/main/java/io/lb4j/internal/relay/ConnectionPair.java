@@ -59,6 +59,8 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private final InetSocketAddress frontendAddress;
     private final Frontend frontend;
     private final long openedNs;
+    /** Unique on its loop: with the loop's id it names the pair to the admin API. */
+    private final long sequence;
     private SocketChannel backend;
     private SelectionKey backendKey;
     private BackendState target;
@@ -98,6 +100,12 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         // handlers of a select have run, so it would order pairs accepted on different loops wrongly
         this.openedNs = System.nanoTime();
         this.lastActivityNs = openedNs;
+        this.sequence = loop.nextSequence();
+    }
+
+    /** This pair's number on its loop (1, 2, ...). */
+    public long sequence() {
+        return sequence;
     }
 
     /** The client: the TCP peer, or the address its accepted PROXY header claims. */
