@@ -349,8 +349,11 @@ class HealthCheckingTest {
                 assertTrue(meanMs >= intervalMs * 0.9 && meanMs <= intervalMs * 1.1 + 20, "mean gap " + meanMs + " ms");
                 for (int i = 1; i < 9; i++) {
                     long gapMs = (times.get(i) - times.get(i - 1)) / 1_000_000;
-                    // +-10% jitter, plus scheduling slack on a shared machine (never below 90% minus a tick)
-                    assertTrue(gapMs >= intervalMs * 0.9 - 15 && gapMs <= intervalMs * 1.1 + 120, "gap " + gapMs + " ms");
+                    // +-10% jitter, plus scheduling slack on a shared machine; the times are arrivals at the
+                    // test server, so a late arrival of the previous probe (its thread not scheduled at once)
+                    // shortens the next measured gap by as much: the lower bound allows that, the mean above
+                    // keeps the interval itself strict
+                    assertTrue(gapMs >= intervalMs * 0.9 - 60 && gapMs <= intervalMs * 1.1 + 120, "gap " + gapMs + " ms");
                 }
             }
         }
