@@ -11,6 +11,8 @@
 #                                             README's flags, lb4j-host = embedded in a G1 host JVM that
 #                                             allocates; default: recommended alone, labelled lb4j)
 #            --host-alloc MB --host-live MB  (host-g1: the host thread's MB/s and live set; 100, 300)
+#            --syscalls  (rr, ws-echo, conn: count the balancer's system calls per operation with
+#                         `perf stat -e 'syscalls:sys_enter_*'` over the measurement; counts, not times)
 #            --lb-threads N --lb-cpus LIST   (scaling: lb4j loops / HAProxy threads on cores LIST; default 1 on 0;
 #                                             nginx stays one process; with "0,1" on two cores the generator
 #                                             shares core 1, so the figure is a lower bound)
@@ -23,7 +25,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUNS=3 WARMUP=10 DURATION=10 IDLE=9600 LB_THREADS=1 LB_CPUS="" JVMS="" HOST_ALLOC=100 HOST_LIVE=300
+RUNS=3 WARMUP=10 DURATION=10 IDLE=9600 LB_THREADS=1 LB_CPUS="" JVMS="" HOST_ALLOC=100 HOST_LIVE=300 SYSCALLS=0
 WORKLOADS="rr ws-echo conn bulk ws-idle"
 TARGETS="direct lb4j haproxy nginx"
 TRIM="-XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000" # JDK 17.0.9+, 21.0.1+
@@ -37,6 +39,7 @@ while [ $# -gt 0 ]; do
     --jvm) JVMS=$2; shift ;;
     --host-alloc) HOST_ALLOC=$2; shift ;;
     --host-live) HOST_LIVE=$2; shift ;;
+    --syscalls) SYSCALLS=1 ;;
     --warmup) WARMUP=$2; shift ;;
     --duration) DURATION=$2; shift ;;
     --idle) IDLE=$2; shift ;;
@@ -217,6 +220,14 @@ for workload in $WORKLOADS; do
       # the host's own heap growth, not the connections, would decide the embedded balancer's RSS
       [ "$workload" = ws-idle ] && [ "${JVM_OF[$target]:-}" = host-g1 ] && continue
       start_target "$target" "$workload"
+      PERF_PID=""
+      if [ "$SYSCALLS" = 1 ] && [ "$TARGET_PID" != 0 ] && [[ $workload =~ ^(rr|ws-echo|conn)$ ]]; then
+        # inside the measured window: starts 0.5 s after warm-up, ends 0.5 s before the end
+        window=$(awk -v d="$DURATION" 'BEGIN { print (d > 2 ? d - 1 : d / 2) }')
+        (sleep "$(awk -v w="$WARMUP" 'BEGIN { print w + 0.5 }')" && perf stat -x, -e 'syscalls:sys_enter_*' \
+          -p "$TARGET_PID" -o "$WORK/perf.txt" -- sleep "$window" >/dev/null 2>&1) &
+        PERF_PID=$!
+      fi
       # shellcheck disable=SC2086
       if ! "${LOAD[@]}" run --workload "$workload" --target "$TARGET_ADDR" --connections "${CONNS[$workload]}" \
           --depth "${DEPTH[$workload]}" --warmup "$WARMUP" --duration "$DURATION" --label "$target" --run "$run" \
@@ -225,6 +236,18 @@ for workload in $WORKLOADS; do
         echo "# $workload $target run $run failed: $(tail -1 "$WORK/client.err")" | tee -a "$RESULTS" >&2
       fi
       tail -1 "$RESULTS" >&2
+      if [ -n "$PERF_PID" ]; then
+        wait "$PERF_PID" || true
+        rate=$(tail -1 "$RESULTS" | grep -o ' rate=[0-9.e+]*' | cut -d= -f2)
+        if [ -s "$WORK/perf.txt" ] && [ -n "$rate" ]; then
+          awk -F, -v rate="$rate" -v w="$window" -v t="$target" -v wl="$workload" -v r="$run" '
+            $3 ~ /^syscalls:sys_enter_/ && $1 ~ /^[0-9]+$/ && $1 > 0 {
+              n = $1 / (rate * w); if (n >= 0.005) { sub("syscalls:sys_enter_", "", $3); line = line sprintf(" %s=%.2f", $3, n) } total += n }
+            END { printf "# syscalls/op %s %s run %s: total=%.2f%s\n", wl, t, r, total, line }' "$WORK/perf.txt" \
+            | tee -a "$RESULTS" >&2
+        fi
+        rm -f "$WORK/perf.txt"
+      fi
       stop_target
     done
   done

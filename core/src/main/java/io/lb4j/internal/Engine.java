@@ -13,6 +13,7 @@ import io.lb4j.internal.export.FrontHealthTcp;
 import io.lb4j.internal.export.HttpServer;
 import io.lb4j.internal.export.MBeans;
 import io.lb4j.internal.export.MetricsServer;
+import io.lb4j.internal.export.NativeHeapTrim;
 import io.lb4j.internal.export.PrometheusText;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Timer;
@@ -103,6 +104,8 @@ public final class Engine implements Relay.Events {
     /** Set on the control thread (or in start() when the MBean server exists); cleared on close. */
     private volatile MBeans mbeans;
     private volatile Thread controlThread;
+    /** Null when the native heap is not trimmed here (see NativeHeapTrim). */
+    private NativeHeapTrim trim;
     // front-door health: one of the two, or neither
     private MetricsServer frontHttp;
     private FrontHealthTcp frontTcp;
@@ -168,6 +171,7 @@ public final class Engine implements Relay.Events {
             loops[i] = new EventLoop(i, threadPrefix + "loop-" + i, faults);
         }
         control = Executors.newSingleThreadExecutor(r -> controlThread = daemon(r, threadPrefix + "control"));
+        trim = NativeHeapTrim.create(open, control, faults);
         AtomicInteger probeThreads = new AtomicInteger();
         // core = max: a pool with 0 core threads and a queue runs one thread only, and one hung
         // check would then stall every blocking probe
@@ -521,7 +525,10 @@ public final class Engine implements Relay.Events {
 
     @Override
     public void accepted(ConnectionPair pair) {
-        open.incrementAndGet();
+        int count = open.incrementAndGet();
+        if (trim != null) {
+            trim.moved(count, pair.loop());
+        }
         pair.frontendListener().pairOpened(loopOf(pair));
     }
 
@@ -586,8 +593,12 @@ public final class Engine implements Relay.Events {
                 faults.record("listener", e);
             }
         }
-        if (open.decrementAndGet() == 0 && draining) {
+        int count = open.decrementAndGet();
+        if (count == 0 && draining) {
             drained.complete(null);
+        }
+        if (trim != null) {
+            trim.moved(count, pair.loop());
         }
     }
 

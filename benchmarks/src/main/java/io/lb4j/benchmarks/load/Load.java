@@ -19,7 +19,7 @@ public final class Load {
      * {@code serve MODE HOST PORT...} | {@code run --workload W --target HOST:PORT [options]} |
      * {@code table FILE}.
      */
-    public static void main(String[] args) throws IOException, InterruptedException {
+    public static void main(String[] args) throws Exception {
         if (args.length == 0) {
             System.err.println("usage: serve MODE HOST PORT... | run --workload W --target HOST:PORT ... | table FILE");
             System.exit(2);
@@ -32,6 +32,9 @@ public final class Load {
             case "run":
                 LoadClient.Result result = LoadClient.run(parse(rest));
                 System.out.println(result.line());
+                break;
+            case "profile":
+                Profile.main(rest);
                 break;
             case "table":
                 System.out.print(Table.render(Path.of(rest.get(0))));

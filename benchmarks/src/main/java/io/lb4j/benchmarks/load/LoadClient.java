@@ -89,6 +89,10 @@ public final class LoadClient {
          * embedded balancer): their CPU is left out of the proxy's and reported as {@code hostCpuPct}.
          */
         public String hostThreads;
+        /** Called when measuring starts and ends (in-process profiling); {@code null} = nothing. */
+        public Runnable atMeasureStart;
+        /** See {@link #atMeasureStart}. */
+        public Runnable atMeasureEnd;
         /** Run number, printed with the result. */
         public int run = 1;
     }
@@ -174,7 +178,13 @@ public final class LoadClient {
         long proxyCpu0 = ProcStat.cpuNs(config.proxyPid);
         long backendCpu0 = ProcStat.cpuNs(config.backendPid);
         long hostCpu0 = ProcStat.threadsCpuNs(config.proxyPid, config.hostThreads);
+        if (config.atMeasureStart != null) {
+            config.atMeasureStart.run();
+        }
         pump(end);
+        if (config.atMeasureEnd != null) {
+            config.atMeasureEnd.run();
+        }
         long elapsed = System.nanoTime() - measureStart;
         long clientCpu = ProcStat.cpuNs(ProcessHandle.current().pid()) - clientCpu0;
         long proxyCpu = ProcStat.cpuNs(config.proxyPid) - proxyCpu0;
