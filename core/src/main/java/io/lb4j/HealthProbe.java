@@ -23,8 +23,9 @@ import java.util.function.Predicate;
  * <p>A probe that blocks must be wrapped with {@link #blockingCheck(Function)} or
  * {@link #blocking(Predicate)}, which run it on a small bounded executor away from the event loops.
  *
- * <p>Built-ins: {@link #tcp()}, {@link #http(String)}, {@link #webSocket(String)} run non-blocking on
- * the balancer's own event loops (no threads of their own, about a socket each per check);
+ * <p>Built-ins: {@link #tcp()}, {@link #http(String)}, {@link #webSocket(String)} and their TLS
+ * twins {@link #https(String)}, {@link #secureWebSocket(String)} run non-blocking on the balancer's
+ * own event loops (no threads of their own, about a socket each per check);
  * {@link #blockingCheck(Function)} and {@link #asyncCheck(Function)} wrap the host's own code and give
  * it the whole {@link Target} (probe address, timeout, PROXY setting) and a {@link ProbeResult} with a
  * reason; {@link #blocking(Predicate)} and {@link #async(Function)} are their yes/no forms for code
@@ -144,6 +145,58 @@ public interface HealthProbe {
      */
     static HealthProbe webSocket(String path) {
         return new WebSocketProbe(path);
+    }
+
+    /**
+     * As {@link #http(String)} over TLS, with {@link ProbeTls#defaults()}: the certificate must chain
+     * to the JDK's trust store and match the backend's host. The handshake and the request share the
+     * probe timeout. Failures say what failed, such as {@code "tls: certificate not trusted"},
+     * {@code "tls: hostname mismatch"}, {@code "tls: certificate expired"},
+     * {@code "tls: handshake timed out"} or {@code "status 503"}.
+     *
+     * @param path the request target, as for {@link #http(String)}
+     * @return the HTTPS probe
+     * @throws IllegalArgumentException naming {@code path} when it is not an absolute path
+     */
+    static HealthProbe https(String path) {
+        return https(path, ProbeTls.defaults());
+    }
+
+    /**
+     * As {@link #https(String)} with the given TLS settings.
+     *
+     * @param path the request target, as for {@link #http(String)}
+     * @param tls trust, server name and client certificate
+     * @return the HTTPS probe
+     * @throws IllegalArgumentException naming {@code path} when it is not an absolute path
+     */
+    static HealthProbe https(String path, ProbeTls tls) {
+        return new HttpProbe(path, status -> status >= 200 && status <= 299,
+                java.util.Objects.requireNonNull(tls, "tls").client());
+    }
+
+    /**
+     * As {@link #webSocket(String)} over TLS ({@code wss://}), with {@link ProbeTls#defaults()}; the
+     * close frame is sent inside TLS and followed by TLS's {@code close_notify}.
+     *
+     * @param path the request target, such as {@code /ws}
+     * @return the secure WebSocket-handshake probe
+     * @throws IllegalArgumentException naming {@code path} when it is not an absolute path
+     */
+    static HealthProbe secureWebSocket(String path) {
+        return secureWebSocket(path, ProbeTls.defaults());
+    }
+
+    /**
+     * As {@link #secureWebSocket(String)} with the given TLS settings.
+     *
+     * @param path the request target, such as {@code /ws}
+     * @param tls trust, server name and client certificate
+     * @return the secure WebSocket-handshake probe
+     * @throws IllegalArgumentException naming {@code path} when it is not an absolute path
+     */
+    static HealthProbe secureWebSocket(String path, ProbeTls tls) {
+        return new WebSocketProbe(path, java.util.Objects.requireNonNull(tls, "tls").client());
     }
 
     /**

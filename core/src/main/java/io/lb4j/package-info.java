@@ -20,7 +20,8 @@
  *   <li>{@link io.lb4j.BackendRegistry}: where backends come from; it pushes full membership
  *       snapshots ({@link io.lb4j.Backend}: address, weight, connection limit, admin state).</li>
  *   <li>{@link io.lb4j.HealthProbe}: whether a backend may take traffic (TCP, HTTP, WebSocket
- *       handshake, or your own); interval, timeout and thresholds are settings of the balancer.</li>
+ *       handshake, the last two also over TLS with {@link io.lb4j.ProbeTls}, or your own); interval,
+ *       timeout and thresholds are settings of the balancer.</li>
  *   <li>{@link io.lb4j.BalancingPolicy}: which backend a new connection goes to, with a fallback
  *       order for failed connects (round robin, weighted, least connections, power of two, and the
  *       Azure distribution modes as a Maglev consistent hash).</li>

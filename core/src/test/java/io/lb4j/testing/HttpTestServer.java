@@ -40,8 +40,12 @@ public final class HttpTestServer implements AutoCloseable {
     private final CountDownLatch closed = new CountDownLatch(1);
 
     private HttpTestServer(Responder responder) throws IOException {
+        this(responder, new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+    }
+
+    private HttpTestServer(Responder responder, ServerSocket server) {
         this.responder = responder;
-        this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        this.server = server;
         this.acceptor = new Thread(this::acceptLoop, "http-test-server-" + server.getLocalPort());
         this.acceptor.setDaemon(true);
         this.acceptor.start();
@@ -50,6 +54,20 @@ public final class HttpTestServer implements AutoCloseable {
     /** Starts a server on a free loopback port. */
     public static HttpTestServer start(Responder responder) throws IOException {
         return new HttpTestServer(responder);
+    }
+
+    /** Starts an HTTPS server on a free loopback port: TLS with {@code context}, then as {@link #start}. */
+    public static HttpTestServer startTls(javax.net.ssl.SSLContext context, Responder responder) throws IOException {
+        return startTls(context, false, responder);
+    }
+
+    /** As {@link #startTls(javax.net.ssl.SSLContext, Responder)}; with {@code needClientAuth}, mutual TLS. */
+    public static HttpTestServer startTls(javax.net.ssl.SSLContext context, boolean needClientAuth, Responder responder)
+            throws IOException {
+        javax.net.ssl.SSLServerSocket server = (javax.net.ssl.SSLServerSocket) context.getServerSocketFactory()
+                .createServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        server.setNeedClientAuth(needClientAuth);
+        return new HttpTestServer(responder, server);
     }
 
     /** Answers with {@code status} and a two-byte body. */

@@ -28,6 +28,15 @@ public final class WebSocketTestServer implements AutoCloseable {
         this.http = HttpTestServer.start((head, socket, server) -> respond(head, socket, correctAccept));
     }
 
+    private WebSocketTestServer(javax.net.ssl.SSLContext tls) throws IOException {
+        this.http = HttpTestServer.startTls(tls, (head, socket, server) -> respond(head, socket, true));
+    }
+
+    /** A {@code wss} server (an SSLServerSocket with {@code tls}) that answers handshakes correctly. */
+    public static WebSocketTestServer startTls(javax.net.ssl.SSLContext tls) throws IOException {
+        return new WebSocketTestServer(tls);
+    }
+
     /** A server that answers handshakes correctly. */
     public static WebSocketTestServer start() throws IOException {
         return new WebSocketTestServer(true);

@@ -5,12 +5,15 @@ import io.lb4j.BackendRegistry;
 import io.lb4j.Balancer;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthProbe;
+import io.lb4j.ProbeTls;
 import io.lb4j.ProxyProtocol;
 import io.lb4j.internal.Cidr;
 import io.lb4j.HealthState;
 import io.lb4j.internal.Config;
 import io.lb4j.internal.Durations;
 import io.lb4j.internal.registry.AdminOverrides;
+import io.lb4j.internal.probe.HttpProbe;
+import io.lb4j.internal.probe.TlsClient;
 import io.lb4j.internal.registry.CompositeRegistry;
 import io.lb4j.internal.registry.FileRegistry;
 import java.net.InetSocketAddress;
@@ -49,7 +52,14 @@ final class Options {
             "  --slow-start D                 ramp a backend that turns healthy from 5% to its full share over D",
             "                                 (weighted-round-robin, least-connections, power-of-two; default off)",
             "  --probe SPEC                   tcp, http:/PATH (2xx is healthy), websocket:/PATH (101 with the",
-            "                                 right Sec-WebSocket-Accept is healthy) or none (default tcp)",
+            "                                 right Sec-WebSocket-Accept is healthy), https:/PATH and wss:/PATH",
+            "                                 (the same over TLS, certificate verified against the JDK's trust",
+            "                                 store and the backend's host) or none (default tcp)",
+            "  --probe-ca PATH                PEM or PKCS#12 file of certificates the TLS probes trust instead",
+            "                                 of the JDK's store",
+            "  --probe-sni NAME               server name the TLS probes send and verify (default: the",
+            "                                 backend's host when it is a name)",
+            "  --probe-insecure               TLS probes accept any certificate (default off)",
             "  --probe-port N                 probe this port instead of the backend's own",
             "  --probe-interval D             start to start, +-10% jitter (default 5s)",
             "  --probe-timeout D              (default 2s)",
@@ -118,13 +128,19 @@ final class Options {
     /** Options of the contract that later work brings; refused with exit 2 until then (none left). */
     private static final Set<String> LATER = Set.of();
     private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
-            "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode");
+            "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode",
+            "--probe-insecure");
 
     private final List<InetSocketAddress> listen = new ArrayList<>();
     private final List<Backend> backends = new ArrayList<>();
     private BalancingPolicy policy;
     private Duration slowStart;
     private HealthProbe probe = HealthProbe.tcp();
+    /** {@code https:} or {@code wss:} with its path, built once the TLS options are all read. */
+    private String[] tlsProbe;
+    private Path probeCa;
+    private String probeSni;
+    private boolean probeInsecure;
     private Duration probeInterval;
     private Duration probeTimeout;
     private Integer unhealthyThreshold;
@@ -290,6 +306,7 @@ final class Options {
                         + " (expected: at most --drain-timeout, " + Durations.format(timeout) + ")");
             }
         }
+        o.buildTlsProbe();
         if (o.slowStart != null) {
             BalancingPolicy base = o.policy != null ? o.policy : BalancingPolicy.fiveTuple();
             try {
@@ -311,6 +328,7 @@ final class Options {
             case "--access-log": accessLog = true; break;
             case "--close-on-unhealthy": closeOnUnhealthy = true; break;
             case "--panic-mode": panicMode = true; break;
+            case "--probe-insecure": probeInsecure = true; break;
             default: throw new IllegalArgumentException(name + ": not supported yet");
         }
     }
@@ -330,7 +348,15 @@ final class Options {
                 slowStart = duration(name, value, false);
                 break;
             case "--probe":
-                probe = probe(value);
+                tlsProbe = tlsProbe(value);
+                probe = tlsProbe != null ? null : probe(value);
+                break;
+            case "--probe-ca":
+                probeCa = Path.of(value);
+                wrap(name, () -> TlsClient.readTrusted(probeCa, null)); // a missing or bad file is exit 2
+                break;
+            case "--probe-sni":
+                probeSni = TlsClient.checkServerName(name, value);
                 break;
             case "--probe-port":
                 probePort = integer(name, value, 1, 65535);
@@ -758,6 +784,49 @@ final class Options {
         }
     }
 
+    /** {@code [kind, path]} for {@code https:/PATH} and {@code wss:/PATH}, else {@code null}. */
+    private static String[] tlsProbe(String value) {
+        for (String kind : new String[] {"https:", "wss:"}) {
+            if (value.startsWith(kind + "/")) {
+                String path = value.substring(kind.length());
+                wrap("--probe", () -> HttpProbe.checkPath("path", path));
+                return new String[] {kind, path};
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The TLS probe once every TLS option is known (they may come in any order), with its context built
+     * here, before the balancer starts; the TLS options without a TLS probe are refused, except with
+     * {@code --probe none}, where every probe option is accepted and ignored.
+     */
+    private void buildTlsProbe() {
+        String given = probeCa != null ? "--probe-ca" : probeSni != null ? "--probe-sni"
+                : probeInsecure ? "--probe-insecure" : null;
+        if (tlsProbe == null) {
+            if (given != null && probe != null) {
+                throw new IllegalArgumentException(given + ": applies only to TLS probes (expected: --probe https:/PATH "
+                        + "or wss:/PATH)");
+            }
+            return;
+        }
+        if (probeInsecure && probeCa != null) {
+            throw new IllegalArgumentException("--probe-insecure: given with --probe-ca " + probeCa
+                    + " (expected: one or the other)");
+        }
+        ProbeTls.Builder tls = ProbeTls.builder().insecureTrustAnyCertificate(probeInsecure);
+        if (probeCa != null) {
+            wrap("--probe-ca", () -> tls.trustCertificates(probeCa));
+        }
+        if (probeSni != null) {
+            tls.serverName(probeSni);
+        }
+        ProbeTls settings = wrap("--probe", tls::build);
+        probe = tlsProbe[0].equals("https:") ? HealthProbe.https(tlsProbe[1], settings)
+                : HealthProbe.secureWebSocket(tlsProbe[1], settings);
+    }
+
     private static HealthProbe probe(String value) {
         if (value.equals("tcp")) {
             return HealthProbe.tcp();
@@ -771,7 +840,8 @@ final class Options {
         if (value.startsWith("websocket:/")) {
             return wrap("--probe", () -> HealthProbe.webSocket(value.substring(10)));
         }
-        throw new IllegalArgumentException("--probe: '" + value + "' (expected: tcp, http:/PATH, websocket:/PATH or none)");
+        throw new IllegalArgumentException("--probe: '" + value
+                + "' (expected: tcp, http:/PATH, websocket:/PATH, https:/PATH, wss:/PATH or none)");
     }
 
     private static HealthState initialHealth(String value) {

@@ -205,7 +205,7 @@ public final class HealthChecker {
 
         @Override
         protected void expired(long nowNs) {
-            finish(ProbeResult.failed("timeout"), nowNs);
+            finish(ProbeResult.failed(ProbeFuture.timeoutReason(stage)), nowNs);
             if (stage instanceof CompletableFuture) {
                 ((CompletableFuture<ProbeResult>) stage).cancel(false);
             }
@@ -273,7 +273,7 @@ public final class HealthChecker {
             return ProbeFigures.PASSED;
         }
         String reason = result.reason();
-        if (reason.equals("timeout") || reason.endsWith(": timeout")) {
+        if (reason.equals("timeout") || reason.endsWith(": timeout") || reason.equals("tls: handshake timed out")) {
             return 0;
         }
         if (reason.contains("connect refused") || reason.contains("no route to host")

@@ -16,8 +16,9 @@ import java.util.concurrent.CompletionStage;
 /**
  * One request-response probe over HTTP/1.1 (the HTTP and WebSocket-handshake probes): connect, send
  * the request, read at most {@link #MAX_HEAD_BYTES} until the response head is complete, judge it,
- * optionally send a farewell, close. On the engine it runs non-blocking on the probing loop's selector
- * (no thread of its own); a target from outside the engine gets a blocking fallback.
+ * optionally send a farewell, close. With a {@link TlsClient} the request and response go through
+ * {@link TlsExchange} (HTTPS, {@code wss}). On the engine it runs non-blocking on the probing loop's
+ * selector (no thread of its own); a target from outside the engine gets a blocking fallback.
  */
 final class HttpExchange implements Handler {
     /** The most of a response a probe reads; a longer head is a failure. */
@@ -39,18 +40,31 @@ final class HttpExchange implements Handler {
 
     private final Conversation conversation;
     private final SocketChannel channel;
-    private final CompletableFuture<ProbeResult> result;
+    private final ProbeFuture result;
     private final ByteBuffer request;
-    private final byte[] head = new byte[MAX_HEAD_BYTES];
-    private final ByteBuffer in = ByteBuffer.wrap(head);
+    private final byte[] head;
+    private final ByteBuffer in;
+    private final TlsExchange tls;
     private SelectionKey key;
 
-    private HttpExchange(Conversation conversation, SocketChannel channel, CompletableFuture<ProbeResult> result,
-                         HealthProbe.Target target) {
+    private HttpExchange(Conversation conversation, SocketChannel channel, ProbeFuture result,
+                         HealthProbe.Target target, TlsClient tlsClient) {
         this.conversation = conversation;
         this.channel = channel;
         this.result = result;
-        this.request = ByteBuffer.wrap(requestBytes(target, conversation));
+        if (tlsClient == null) {
+            this.request = ByteBuffer.wrap(requestBytes(target, conversation));
+            this.head = new byte[MAX_HEAD_BYTES];
+            this.in = ByteBuffer.wrap(head);
+            this.tls = null;
+        } else {
+            // the PROXY header goes in clear, before the handshake; the request inside TLS
+            byte[] header = target.proxyProtocol() == null ? new byte[0] : target.proxyProtocol().localHeader();
+            this.request = null;
+            this.head = null;
+            this.in = null;
+            this.tls = new TlsExchange(tlsClient.engine(target), channel, ByteBuffer.wrap(header), conversation, result);
+        }
     }
 
     /** The request, after a PROXY protocol LOCAL header when the balancer sends PROXY headers. */
@@ -65,13 +79,16 @@ final class HttpExchange implements Handler {
         return both;
     }
 
-    /** Runs {@code conversation} against the target; the stage completes with the verdict. */
-    static CompletionStage<ProbeResult> run(HealthProbe.Target target, Conversation conversation) {
+    /**
+     * Runs {@code conversation} against the target, over TLS when {@code tls} is not {@code null};
+     * the stage completes with the verdict.
+     */
+    static CompletionStage<ProbeResult> run(HealthProbe.Target target, Conversation conversation, TlsClient tls) {
         if (!(target instanceof LoopTarget)) {
-            return CompletableFuture.supplyAsync(() -> blocking(target, conversation));
+            return CompletableFuture.supplyAsync(() -> blocking(target, conversation, tls));
         }
         LoopTarget loopTarget = (LoopTarget) target;
-        CompletableFuture<ProbeResult> result = new CompletableFuture<>();
+        ProbeFuture result = new ProbeFuture();
         SocketChannel channel;
         try {
             channel = SocketChannel.open();
@@ -79,11 +96,23 @@ final class HttpExchange implements Handler {
             result.complete(ProbeResult.failed("cannot open socket: " + e.getMessage()));
             return result;
         }
-        HttpExchange exchange = new HttpExchange(conversation, channel, result, target);
+        HttpExchange exchange;
+        try {
+            exchange = new HttpExchange(conversation, channel, result, target, tls);
+        } catch (RuntimeException e) {
+            TcpProbe.closeQuietly(channel);
+            result.complete(ProbeResult.failed("probe error: " + Reasons.of(e)));
+            return result;
+        }
         // a timeout (the checker completes the stage) must not leak the socket
         result.whenComplete((r, t) -> exchange.close());
         try {
             channel.configureBlocking(false);
+            if (tls != null) {
+                // a TLS exchange writes its Finished and then the request as separate writes: without
+                // this, Nagle holds the request until the backend's delayed ACK (40 ms on Linux)
+                channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+            }
             boolean connected = channel.connect(target.address());
             exchange.key = channel.register(loopTarget.loop().selector(),
                     connected ? SelectionKey.OP_WRITE : SelectionKey.OP_CONNECT, exchange);
@@ -105,6 +134,10 @@ final class HttpExchange implements Handler {
                 }
                 key.interestOps(SelectionKey.OP_WRITE);
             }
+            if (tls != null) {
+                tls.advance(key);
+                return;
+            }
             if ((readyOps & (SelectionKey.OP_WRITE | SelectionKey.OP_CONNECT)) != 0 && request.hasRemaining()) {
                 channel.write(request);
                 if (!request.hasRemaining()) {
@@ -116,9 +149,9 @@ final class HttpExchange implements Handler {
                 read();
             }
         } catch (IOException e) {
-            result.complete(ProbeResult.failed(Reasons.of(e)));
+            result.complete(ProbeResult.failed(tls != null ? tls.reason(e) : Reasons.of(e)));
         } catch (RuntimeException e) {
-            result.complete(ProbeResult.failed("probe error: " + Reasons.of(e)));
+            result.complete(ProbeResult.failed(tls != null ? tls.reason(e) : "probe error: " + Reasons.of(e)));
         }
     }
 
@@ -127,19 +160,29 @@ final class HttpExchange implements Handler {
         if (n == 0 && in.hasRemaining()) {
             return;
         }
-        HttpHead parsed = HttpHead.parse(head, in.position(), n < 0);
-        if (parsed == null) {
-            if (!in.hasRemaining()) {
-                result.complete(ProbeResult.failed("response head over " + MAX_HEAD_BYTES + " bytes"));
-            }
+        ProbeResult verdict = verdict(conversation, head, in.position(), n < 0);
+        if (verdict == null) {
             return;
         }
-        ProbeResult verdict = parsed.error() != null ? ProbeResult.failed(parsed.error()) : conversation.judge(parsed);
         byte[] farewell = n < 0 ? null : conversation.farewell(verdict);
         if (farewell != null) {
             channel.write(ByteBuffer.wrap(farewell)); // a few bytes into an empty send buffer: best effort
         }
         result.complete(verdict);
+    }
+
+    /**
+     * The verdict on the response bytes {@code head[0, length)}, or {@code null} while more are
+     * needed: a failure when they are malformed, cut off ({@code ended}) or over
+     * {@link #MAX_HEAD_BYTES} without ending the head, else the conversation's judgement.
+     */
+    static ProbeResult verdict(Conversation conversation, byte[] head, int length, boolean ended) {
+        HttpHead parsed = HttpHead.parse(head, Math.min(length, MAX_HEAD_BYTES), ended);
+        if (parsed == null) {
+            return length >= MAX_HEAD_BYTES ? ProbeResult.failed("response head over " + MAX_HEAD_BYTES + " bytes")
+                    : null;
+        }
+        return parsed.error() != null ? ProbeResult.failed(parsed.error()) : conversation.judge(parsed);
     }
 
     private void close() {
@@ -153,13 +196,27 @@ final class HttpExchange implements Handler {
         }
     }
 
-    private static ProbeResult blocking(HealthProbe.Target target, Conversation conversation) {
+    private static ProbeResult blocking(HealthProbe.Target target, Conversation conversation, TlsClient tls) {
         int timeoutMs = (int) Math.max(1, Math.min(Integer.MAX_VALUE, target.timeout().toMillis()));
-        try (Socket socket = new Socket()) {
+        boolean handshaking = false;
+        try (Socket plain = new Socket()) {
             InetSocketAddress address = target.address();
-            socket.connect(address, timeoutMs);
-            socket.setSoTimeout(timeoutMs);
-            socket.getOutputStream().write(requestBytes(target, conversation));
+            plain.connect(address, timeoutMs);
+            plain.setSoTimeout(timeoutMs);
+            Socket socket = plain;
+            if (tls != null) {
+                if (target.proxyProtocol() != null) {
+                    plain.getOutputStream().write(target.proxyProtocol().localHeader());
+                }
+                handshaking = true;
+                javax.net.ssl.SSLSocket secure = tls.socket(plain, target);
+                secure.startHandshake();
+                handshaking = false;
+                socket = secure;
+                socket.getOutputStream().write(conversation.request());
+            } else {
+                socket.getOutputStream().write(requestBytes(target, conversation));
+            }
             InputStream input = socket.getInputStream();
             byte[] head = new byte[MAX_HEAD_BYTES];
             int length = 0;
@@ -168,22 +225,21 @@ final class HttpExchange implements Handler {
                 if (n > 0) {
                     length += n;
                 }
-                HttpHead parsed = HttpHead.parse(head, length, n < 0);
-                if (parsed != null) {
-                    ProbeResult verdict = parsed.error() != null ? ProbeResult.failed(parsed.error())
-                            : conversation.judge(parsed);
+                ProbeResult verdict = verdict(conversation, head, length, n < 0);
+                if (verdict != null) {
                     byte[] farewell = n < 0 ? null : conversation.farewell(verdict);
                     if (farewell != null) {
                         socket.getOutputStream().write(farewell);
                     }
+                    socket.close();
                     return verdict;
                 }
-                if (length == head.length) {
-                    return ProbeResult.failed("response head over " + MAX_HEAD_BYTES + " bytes");
-                }
             }
+        } catch (java.net.SocketTimeoutException e) {
+            return ProbeResult.failed(handshaking ? "tls: handshake timed out" : Reasons.of(e));
         } catch (IOException e) {
-            return ProbeResult.failed(Reasons.of(e));
+            return ProbeResult.failed(tls != null && (handshaking || e instanceof javax.net.ssl.SSLException)
+                    ? TlsExchange.tlsReason(e) : Reasons.of(e));
         }
     }
 }

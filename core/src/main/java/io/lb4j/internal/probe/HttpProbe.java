@@ -7,21 +7,33 @@ import java.util.Objects;
 import java.util.function.IntPredicate;
 
 /**
- * {@link HealthProbe#http(String)}: {@code GET PATH HTTP/1.1} with {@code Host} and
- * {@code Connection: close}; healthy when the status is accepted (2xx by default). Only the response
- * head is read (at most 8 KiB), so a large or endless body costs nothing.
+ * {@link HealthProbe#http(String)} and {@link HealthProbe#https(String)}: {@code GET PATH HTTP/1.1}
+ * with {@code Host} and {@code Connection: close}, over TLS for HTTPS; healthy when the status is
+ * accepted (2xx by default). Only the response head is read (at most 8 KiB), so a large or endless
+ * body costs nothing.
  */
 public final class HttpProbe implements HealthProbe {
     private final String path;
     private final IntPredicate healthyStatus;
+    private final TlsClient tls;
 
     /**
      * @param path absolute path and optional query, checked by {@link #checkPath}
      * @param healthyStatus which status codes count as healthy
      */
     public HttpProbe(String path, IntPredicate healthyStatus) {
+        this(path, healthyStatus, null);
+    }
+
+    /**
+     * @param path absolute path and optional query, checked by {@link #checkPath}
+     * @param healthyStatus which status codes count as healthy
+     * @param tls TLS settings for HTTPS, or {@code null} for plain HTTP
+     */
+    public HttpProbe(String path, IntPredicate healthyStatus, TlsClient tls) {
         this.path = checkPath("path", path);
         this.healthyStatus = Objects.requireNonNull(healthyStatus, "healthyStatus");
+        this.tls = tls;
     }
 
     /**
@@ -42,9 +54,12 @@ public final class HttpProbe implements HealthProbe {
         return path;
     }
 
-    /** The request head for {@code target}: {@code Host} is the backend's host and the probed port. */
-    static byte[] request(String method, String path, Target target, String extraHeaders) {
-        String host = target.backend().host();
+    /**
+     * The request head for {@code target}: {@code Host} is the backend's host (or the TLS server name
+     * when one is set, so that a virtual host picked by SNI is asked for itself) and the probed port.
+     */
+    static byte[] request(String method, String path, Target target, TlsClient tls, String extraHeaders) {
+        String host = tls != null && tls.serverName() != null ? tls.serverName() : target.backend().host();
         if (host.indexOf(':') >= 0) {
             host = "[" + host + "]";
         }
@@ -58,7 +73,7 @@ public final class HttpProbe implements HealthProbe {
 
     @Override
     public java.util.concurrent.CompletionStage<ProbeResult> check(Target target) {
-        byte[] request = request("GET", path, target, "Accept: */*\r\nConnection: close\r\n");
+        byte[] request = request("GET", path, target, tls, "Accept: */*\r\nConnection: close\r\n");
         return HttpExchange.run(target, new HttpExchange.Conversation() {
             @Override
             public byte[] request() {
@@ -70,11 +85,11 @@ public final class HttpProbe implements HealthProbe {
                 return healthyStatus.test(head.status()) ? ProbeResult.ok()
                         : ProbeResult.failed("status " + head.status());
             }
-        });
+        }, tls);
     }
 
     @Override
     public String toString() {
-        return "http:" + path;
+        return (tls == null ? "http:" : "https:") + path;
     }
 }

@@ -15,17 +15,28 @@ import java.util.concurrent.ThreadLocalRandom;
  * on {@code 101} with {@code Upgrade: websocket}, {@code Connection: Upgrade} and the right
  * {@code Sec-WebSocket-Accept}; then a masked close frame (status 1000, section 5.5.1) and the socket
  * is closed. This catches a WebSocket server that accepts TCP but cannot upgrade, and does not fail
- * one that answers a plain GET with 426, as an HTTP probe would.
+ * one that answers a plain GET with 426, as an HTTP probe would. With a {@link TlsClient} it is
+ * {@link HealthProbe#secureWebSocket(String)}: the same handshake inside TLS ({@code wss://}).
  */
 public final class WebSocketProbe implements HealthProbe {
     /** RFC 6455 section 1.3. */
     private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
     private final String path;
+    private final TlsClient tls;
 
     /** @param path absolute path, checked like the HTTP probe's */
     public WebSocketProbe(String path) {
+        this(path, null);
+    }
+
+    /**
+     * @param path absolute path, checked like the HTTP probe's
+     * @param tls TLS settings for {@code wss}, or {@code null} for {@code ws}
+     */
+    public WebSocketProbe(String path, TlsClient tls) {
         this.path = HttpProbe.checkPath("path", path);
+        this.tls = tls;
     }
 
     /** {@code base64(SHA-1(key + GUID))}: what a server must answer to {@code key}. */
@@ -46,7 +57,7 @@ public final class WebSocketProbe implements HealthProbe {
         random.nextBytes(nonce);
         String key = Base64.getEncoder().encodeToString(nonce);
         String expected = accept(key);
-        byte[] request = HttpProbe.request("GET", path, target, "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+        byte[] request = HttpProbe.request("GET", path, target, tls, "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n");
         int mask = random.nextInt();
         return HttpExchange.run(target, new HttpExchange.Conversation() {
@@ -78,7 +89,7 @@ public final class WebSocketProbe implements HealthProbe {
             public byte[] farewell(ProbeResult verdict) {
                 return verdict.healthy() ? closeFrame(mask) : null;
             }
-        });
+        }, tls);
     }
 
     /** A masked close frame with status 1000 (RFC 6455 5.2, 5.5.1, 7.4.1). */
@@ -102,6 +113,6 @@ public final class WebSocketProbe implements HealthProbe {
 
     @Override
     public String toString() {
-        return "websocket:" + path;
+        return (tls == null ? "websocket:" : "wss:") + path;
     }
 }

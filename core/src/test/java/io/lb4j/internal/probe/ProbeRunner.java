@@ -27,7 +27,18 @@ final class ProbeRunner implements AutoCloseable {
 
     /** Runs one check of {@code probe} against {@code address} on the loop; waits up to 5 s. */
     ProbeResult check(HealthProbe probe, InetSocketAddress address) throws Exception {
-        Target target = new Target(address);
+        return start(probe, Backend.of(address.getAddress().getHostAddress(), address.getPort()), address)
+                .get(5, TimeUnit.SECONDS);
+    }
+
+    /** As {@link #check(HealthProbe, InetSocketAddress)}, for a backend named {@code backend}. */
+    ProbeResult check(HealthProbe probe, Backend backend, InetSocketAddress address) throws Exception {
+        return start(probe, backend, address).get(5, TimeUnit.SECONDS);
+    }
+
+    /** Starts one check on the loop and returns its outcome without waiting. */
+    CompletableFuture<ProbeResult> start(HealthProbe probe, Backend backend, InetSocketAddress address) {
+        Target target = new Target(backend, address);
         CompletableFuture<ProbeResult> result = new CompletableFuture<>();
         loop.execute(() -> {
             CompletionStage<ProbeResult> stage = probe.check(target);
@@ -39,7 +50,14 @@ final class ProbeRunner implements AutoCloseable {
                 }
             });
         });
-        return result.get(5, TimeUnit.SECONDS);
+        return result;
+    }
+
+    /** Starts one check on the loop and returns the probe's own stage, as the engine's checker holds it. */
+    CompletionStage<ProbeResult> launch(HealthProbe probe, Backend backend, InetSocketAddress address) throws Exception {
+        CompletableFuture<CompletionStage<ProbeResult>> stage = new CompletableFuture<>();
+        loop.execute(() -> stage.complete(probe.check(new Target(backend, address))));
+        return stage.get(5, TimeUnit.SECONDS);
     }
 
     /** Selection keys still valid on the loop (probe sockets not yet released). */
@@ -57,15 +75,17 @@ final class ProbeRunner implements AutoCloseable {
     }
 
     private final class Target implements LoopTarget {
+        private final Backend backend;
         private final InetSocketAddress address;
 
-        Target(InetSocketAddress address) {
+        Target(Backend backend, InetSocketAddress address) {
+            this.backend = backend;
             this.address = address;
         }
 
         @Override
         public Backend backend() {
-            return Backend.of(address.getAddress().getHostAddress(), address.getPort());
+            return backend;
         }
 
         @Override

@@ -1,0 +1,262 @@
+package io.lb4j.internal.probe;
+
+import io.lb4j.ProbeResult;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLException;
+
+/**
+ * The TLS half of an {@link HttpExchange}: after the connect, the PROXY header in clear, then an
+ * {@link SSLEngine} handshake, the request and the response head, all over the probe's non-blocking
+ * channel on its event loop. Each call to {@link #advance} goes as far as the socket allows and then
+ * waits for the one readiness it needs; nothing here blocks or starts a thread.
+ */
+final class TlsExchange {
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+
+    private final SSLEngine engine;
+    private final SocketChannel channel;
+    private final ByteBuffer prefix;
+    private final HttpExchange.Conversation conversation;
+    private final ProbeFuture result;
+    private final ByteBuffer request;
+    /** Records to send, kept flipped (ready to be written). */
+    private final ByteBuffer netOut;
+    /** Records received, kept in fill mode. */
+    private ByteBuffer netIn;
+    /** Decrypted response bytes: room for the largest head plus one record, as unwrap needs. */
+    private final byte[] head;
+    private final ByteBuffer appIn;
+    private boolean started;
+    private boolean handshaking;
+    private boolean heardFromPeer;
+
+    TlsExchange(SSLEngine engine, SocketChannel channel, ByteBuffer prefix, HttpExchange.Conversation conversation,
+                ProbeFuture result) {
+        this.engine = engine;
+        this.channel = channel;
+        this.prefix = prefix;
+        this.conversation = conversation;
+        this.result = result;
+        this.request = ByteBuffer.wrap(conversation.request());
+        int packet = engine.getSession().getPacketBufferSize();
+        this.netOut = ByteBuffer.allocate(packet).flip();
+        this.netIn = ByteBuffer.allocate(packet);
+        this.head = new byte[HttpExchange.MAX_HEAD_BYTES + engine.getSession().getApplicationBufferSize()];
+        this.appIn = ByteBuffer.wrap(head);
+    }
+
+    /** Moves the exchange on after the channel connected or became ready; sets the interest it waits for. */
+    void advance(SelectionKey key) throws IOException {
+        while (!result.isDone()) {
+            if (!flush()) {
+                key.interestOps(SelectionKey.OP_WRITE);
+                return;
+            }
+            if (prefix.hasRemaining()) {
+                channel.write(prefix);
+                if (prefix.hasRemaining()) {
+                    key.interestOps(SelectionKey.OP_WRITE);
+                    return;
+                }
+            }
+            if (!started) {
+                started = true;
+                handshaking = true;
+                result.timeoutReason("tls: handshake timed out");
+                engine.beginHandshake();
+            }
+            SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
+            switch (status) {
+                case NEED_TASK:
+                    runTasks();
+                    break;
+                case NEED_WRAP:
+                    wrap(EMPTY);
+                    break;
+                case NEED_UNWRAP:
+                case NEED_UNWRAP_AGAIN:
+                    if (!unwrap()) {
+                        key.interestOps(SelectionKey.OP_READ);
+                        return;
+                    }
+                    break;
+                default: // NOT_HANDSHAKING: the handshake is done (or never comes back)
+                    if (handshaking) {
+                        handshaking = false;
+                        result.timeoutReason("timeout");
+                    }
+                    if (request.hasRemaining()) {
+                        wrap(request);
+                    } else if (!unwrap()) {
+                        key.interestOps(SelectionKey.OP_READ);
+                        return;
+                    }
+                    break;
+            }
+        }
+    }
+
+    /**
+     * The probe's reason for a failure thrown while the exchange ran: TLS failures and anything during
+     * the handshake are named as TLS's.
+     */
+    String reason(Exception e) {
+        if (handshaking || e instanceof SSLException) {
+            return tlsReason(e);
+        }
+        return e instanceof IOException ? Reasons.of(e) : "probe error: " + Reasons.of(e);
+    }
+
+    /** A TLS failure's reason: the certificate check's own, the alert the server sent, or the message. */
+    static String tlsReason(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof TlsClient.Refused) {
+                return t.getMessage();
+            }
+        }
+        String message = e.getMessage();
+        if (message != null && message.startsWith("Received fatal alert: ")) {
+            return "tls: alert " + message.substring("Received fatal alert: ".length());
+        }
+        return "tls: " + Reasons.of(e);
+    }
+
+    /** Delegated handshake work (key exchange, certificate checks): short CPU work, run inline. */
+    private void runTasks() {
+        Runnable task;
+        while ((task = engine.getDelegatedTask()) != null) {
+            task.run();
+        }
+    }
+
+    /**
+     * Wraps into the pending records (empty: netOut is flushed before each wrap, and holds a whole
+     * record). Completes the result when the engine made no progress or is closed, so that the loop
+     * in {@link #advance} can never spin.
+     */
+    private void wrap(ByteBuffer source) throws SSLException {
+        netOut.compact();
+        SSLEngineResult r;
+        try {
+            r = engine.wrap(source, netOut);
+        } finally {
+            netOut.flip();
+        }
+        if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
+            result.complete(ProbeResult.failed(handshaking ? "tls: closed during the handshake" : "tls: closed"));
+        } else if (r.bytesProduced() == 0 && r.bytesConsumed() == 0) {
+            result.complete(ProbeResult.failed("tls: engine made no progress (" + r.getStatus() + ")"));
+        }
+    }
+
+    /** Writes pending records; true when none are left. */
+    private boolean flush() throws IOException {
+        if (netOut.hasRemaining()) {
+            channel.write(netOut);
+        }
+        return !netOut.hasRemaining();
+    }
+
+    /**
+     * Unwraps what has arrived, reading from the channel when a record is incomplete; false when
+     * the peer has sent nothing more for now. Completes the result once the response decides it.
+     */
+    private boolean unwrap() throws IOException {
+        netIn.flip();
+        SSLEngineResult r;
+        try {
+            r = engine.unwrap(netIn, appIn);
+        } finally {
+            netIn.compact();
+        }
+        switch (r.getStatus()) {
+            case BUFFER_UNDERFLOW:
+                return readMore();
+            case CLOSED:
+                ended();
+                return true;
+            case BUFFER_OVERFLOW:
+                result.complete(ProbeResult.failed("response head over " + HttpExchange.MAX_HEAD_BYTES + " bytes"));
+                return true;
+            default:
+                if (r.bytesProduced() > 0) {
+                    respond(false);
+                } else if (r.bytesConsumed() == 0 && r.getHandshakeStatus() == SSLEngineResult.HandshakeStatus.NEED_UNWRAP) {
+                    return readMore(); // nothing usable yet: wait for bytes instead of spinning
+                }
+                return true;
+        }
+    }
+
+    /** Reads from the channel; false when nothing has arrived yet. */
+    private boolean readMore() throws IOException {
+        if (!netIn.hasRemaining()) {
+            if (netIn.capacity() >= 4 * engine.getSession().getPacketBufferSize()) {
+                result.complete(ProbeResult.failed("tls: record too large"));
+                return true;
+            }
+            // a record larger than the session said at first (it may grow once negotiated)
+            ByteBuffer larger = ByteBuffer.allocate(Math.max(netIn.capacity() * 2,
+                    engine.getSession().getPacketBufferSize()));
+            netIn.flip();
+            netIn = larger.put(netIn);
+        }
+        int n = channel.read(netIn);
+        if (n < 0) {
+            ended();
+            return true;
+        }
+        if (n > 0 && !heardFromPeer) {
+            heardFromPeer = true;
+            if (!startsLikeTls(netIn.get(0))) {
+                result.complete(ProbeResult.failed("tls: not a TLS server (its answer is not a TLS record)"));
+            }
+        }
+        return n > 0;
+    }
+
+    /** RFC 8446 5.1: a record starts with its content type, 20 to 24 (change_cipher_spec to heartbeat). */
+    private static boolean startsLikeTls(byte first) {
+        return first >= 20 && first <= 24;
+    }
+
+    /** The peer closed (a FIN, or TLS close_notify). */
+    private void ended() {
+        if (handshaking || !started) {
+            result.complete(ProbeResult.failed("tls: connection closed during the handshake"));
+        } else if (request.hasRemaining()) {
+            result.complete(ProbeResult.failed("tls: connection closed before the request was sent"));
+        } else {
+            respond(true);
+        }
+    }
+
+    private void respond(boolean ended) {
+        ProbeResult verdict = HttpExchange.verdict(conversation, head, appIn.position(), ended);
+        if (verdict == null) {
+            return;
+        }
+        byte[] farewell = ended ? null : conversation.farewell(verdict);
+        try {
+            netOut.compact();
+            try {
+                if (farewell != null) {
+                    engine.wrap(ByteBuffer.wrap(farewell), netOut);
+                }
+                engine.closeOutbound();
+                engine.wrap(EMPTY, netOut); // close_notify (RFC 8446 6.1)
+            } finally {
+                netOut.flip();
+            }
+            flush(); // best effort: a few bytes into an empty send buffer
+        } catch (IOException | RuntimeException e) {
+            // the verdict stands; the socket is closed next
+        }
+        result.complete(verdict);
+    }
+}
