@@ -245,7 +245,9 @@ class AdminApiTest {
                 long last = closes.stream().mapToLong(Long::longValue).max().orElseThrow();
                 long first = closes.stream().mapToLong(Long::longValue).min().orElseThrow();
                 assertEquals(n, closes.size());
-                assertTrue(last - startNs <= Duration.ofMillis(2_300).toNanos(),
+                // startNs is before the request: the 2 s run from when the engine applies it (plus the
+                // 10 ms wheel tick), so allow the request's own time on a loaded machine
+                assertTrue(last - startNs <= Duration.ofMillis(2_600).toNanos(),
                         "none left after the deadline: " + (last - startNs) / 1_000_000 + " ms");
                 assertTrue(last - first >= Duration.ofMillis(1_000).toNanos(),
                         "spread, not at once: " + (last - first) / 1_000_000 + " ms");
