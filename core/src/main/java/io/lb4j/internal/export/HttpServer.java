@@ -330,6 +330,10 @@ public final class HttpServer implements Handler {
                 }
             } catch (IOException e) {
                 finish();
+            } catch (RuntimeException e) {
+                // a fault costs this one exchange (and its slot), never the server
+                faults.record(name + " exchange", e);
+                finish();
             }
         }
 
