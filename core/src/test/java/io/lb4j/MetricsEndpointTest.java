@@ -115,12 +115,13 @@ class MetricsEndpointTest {
             for (String status : List.of("2xx", "4xx", "5xx")) { // the admin API's, at 0 without --admin
                 assertEquals(0.0, e.value("lb4j_admin_requests_total{status=\"" + status + "\"}"), status);
             }
-            assertEquals(2 * (6 + 2 + 6) + 3 + 4 + 3, e.samples().size());
+            assertEquals(0.0, e.value("lb4j_admin_changes_total"));
+            assertEquals(2 * (6 + 2 + 6) + 3 + 4 + 3 + 1, e.samples().size());
             assertEquals("gauge", e.types().get("lb4j_backend_up"));
             assertEquals("gauge", e.types().get("lb4j_active_connections"));
             assertEquals("counter", e.types().get("lb4j_backend_bytes_total"));
             assertEquals("counter", e.types().get("lb4j_rejected_connections_total"));
-            assertEquals(15, e.help().size());
+            assertEquals(16, e.help().size());
         }
     }
 

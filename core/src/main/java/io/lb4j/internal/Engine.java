@@ -99,6 +99,8 @@ public final class Engine implements Relay.Events {
     /** Admin API answers by class: 2xx, 4xx, 5xx. */
     private final java.util.concurrent.atomic.AtomicLongArray adminRequests =
             new java.util.concurrent.atomic.AtomicLongArray(3);
+    /** Changes made through the admin API. */
+    private final java.util.concurrent.atomic.AtomicLong adminChanges = new java.util.concurrent.atomic.AtomicLong();
     /** The periodic rebalancer, or one made for the first {@link #rebalanceNow()}; guarded by this. */
     private Rebalancer rebalancer;
     /** Set on the control thread (or in start() when the MBean server exists); cleared on close. */
@@ -919,7 +921,8 @@ public final class Engine implements Relay.Events {
     /** {@code stats} as Prometheus text, with a {@code balancer} label on every sample when this balancer has a name. */
     public String prometheus(BalancerStats stats) {
         String text = PrometheusText.render(stats)
-                + PrometheusText.adminRequests(adminRequests.get(0), adminRequests.get(1), adminRequests.get(2));
+                + PrometheusText.adminRequests(adminRequests.get(0), adminRequests.get(1), adminRequests.get(2),
+                adminChanges.get());
         return name == null ? text : PrometheusText.withBalancer(text, name);
     }
 
@@ -958,6 +961,11 @@ public final class Engine implements Relay.Events {
     /** Counts one admin API answer by its status class (for {@code lb4j_admin_requests_total}). */
     public void adminRequest(int status) {
         adminRequests.incrementAndGet(status < 400 ? 0 : status < 500 ? 1 : 2);
+    }
+
+    /** Counts one change made through the admin API (for {@code lb4j_admin_changes_total}). */
+    public void adminChange() {
+        adminChanges.incrementAndGet();
     }
 
     /** The pool's members now, in registry order, with their live state. */

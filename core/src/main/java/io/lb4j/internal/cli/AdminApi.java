@@ -633,6 +633,7 @@ final class AdminApi implements HttpServer.Service {
     }
 
     private void log(HttpServer.Request request, String change) {
+        engine.adminChange();
         changes.accept("admin " + Engine.format(request.peer()) + ": " + change);
     }
 }

@@ -125,13 +125,18 @@ public final class PrometheusText {
         out.append("} ");
     }
 
-    /** {@code lb4j_admin_requests_total} by status class; every series present, at 0 without the admin API. */
-    public static String adminRequests(long ok, long clientErrors, long serverErrors) {
+    /**
+     * {@code lb4j_admin_requests_total} by status class and {@code lb4j_admin_changes_total}; every series
+     * present, at 0 without the admin API.
+     */
+    public static String adminRequests(long ok, long clientErrors, long serverErrors, long changes) {
         StringBuilder out = new StringBuilder(256);
         family(out, "lb4j_admin_requests_total", "counter", "Admin API requests answered, by status class.");
         out.append("lb4j_admin_requests_total{status=\"2xx\"} ").append(ok).append('\n');
         out.append("lb4j_admin_requests_total{status=\"4xx\"} ").append(clientErrors).append('\n');
         out.append("lb4j_admin_requests_total{status=\"5xx\"} ").append(serverErrors).append('\n');
+        family(out, "lb4j_admin_changes_total", "counter", "Changes made through the admin API.");
+        out.append("lb4j_admin_changes_total ").append(changes).append('\n');
         return out.toString();
     }
 

@@ -487,6 +487,7 @@ class AdminApiTest {
             assertTrue(metrics.contains("lb4j_admin_requests_total{status=\"2xx\"} 3\n"), metrics);
             assertTrue(metrics.contains("lb4j_admin_requests_total{status=\"4xx\"} 9\n"), metrics);
             assertTrue(metrics.contains("lb4j_admin_requests_total{status=\"5xx\"} 0\n"), metrics);
+            assertTrue(metrics.contains("lb4j_admin_changes_total 1\n"), metrics);
         }
     }
 
