@@ -254,9 +254,13 @@ public final class HttpServer implements Handler {
                 InetSocketAddress peer = (InetSocketAddress) channel.getRemoteAddress();
                 Conversation c = new Conversation(channel, peer);
                 c.key = channel.register(loop.selector(), SelectionKey.OP_READ, c);
-                exchanges++;
                 loop.timers().schedule(c, c.acceptedNs + limits.headTimeoutNs());
+                exchanges++;
             } catch (IOException e) {
+                closeQuietly(channel);
+            } catch (RuntimeException e) {
+                // a fault costs this one connection; the listener goes on
+                faults.record(name + " accept", e);
                 closeQuietly(channel);
             }
         }
