@@ -133,7 +133,7 @@ start_target() { # target workload -> sets TARGET_ADDR, TARGET_PID, TARGET_JAVA
           taskset -c "$LB_CPU" java $HOST_G1_OPTS -cp "$BENCH_JAR" io.lb4j.benchmarks.load.HostJvm \
             --listen "$TARGET_ADDR" --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --threads "$LB_THREADS" \
             --alloc-mb "$HOST_ALLOC" --live-mb "$HOST_LIVE" >"$WORK/$target.log" 2>&1 &
-          TARGET_PID=$! TARGET_JAVA="--proxy-java --host-threads host-" ;;
+          TARGET_PID=$! TARGET_JAVA="--proxy-java --host-threads host-,GC_Thread,G1_" ;;
         *)
           opts=$LB4J_JAVA_OPTS
           [ "${JVM_OF[$target]}" = default ] && opts=""

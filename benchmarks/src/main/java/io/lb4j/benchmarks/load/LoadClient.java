@@ -85,8 +85,9 @@ public final class LoadClient {
         /** ws-idle: while holding, reopen every connection the proxy closes (a client that reconnects). */
         public boolean reconnect;
         /**
-         * Name prefix of threads in the proxy's process that are not the proxy's (the host of an
-         * embedded balancer): their CPU is left out of the proxy's and reported as {@code hostCpuPct}.
+         * Name prefixes (comma-separated) of threads in the proxy's process that work for something else
+         * than the proxy (the host of an embedded balancer, and the collector that cleans up after it):
+         * their CPU is left out of the proxy's and reported as {@code hostCpuPct}.
          */
         public String hostThreads;
         /** Called when measuring starts and ends (in-process profiling); {@code null} = nothing. */

@@ -32,19 +32,26 @@ final class ProcStat {
 
     /**
      * User plus system CPU time so far of those threads of process {@code pid} whose name starts with
-     * {@code prefix}, in nanoseconds; 0 when there are none or {@code /proc} cannot be read.
+     * one of {@code prefixes} (comma-separated; {@code _} stands for a space, so that {@code GC_Thread}
+     * matches the collector's {@code GC Thread#0}), in nanoseconds; 0 when there are none or {@code /proc}
+     * cannot be read.
      */
-    static long threadsCpuNs(long pid, String prefix) {
-        if (pid <= 0 || prefix == null) {
+    static long threadsCpuNs(long pid, String prefixes) {
+        if (pid <= 0 || prefixes == null) {
             return 0;
         }
+        String[] starts = prefixes.split(",");
         long sum = 0;
         try (java.util.stream.Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
             for (Path task : (Iterable<Path>) tasks::iterator) {
                 try {
                     String stat = Files.readString(task.resolve("stat"));
-                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-                    if (name.startsWith(prefix)) {
+                    String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(' ', '_');
+                    boolean matches = false;
+                    for (String start : starts) {
+                        matches |= !start.isEmpty() && name.startsWith(start);
+                    }
+                    if (matches) {
                         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
                         sum += (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * NS_PER_TICK;
                     }
