@@ -51,7 +51,7 @@ final class Profile {
         }
     }
 
-    private static String run(LoadClient.Workload workload, double warmup, double duration)
+    static String run(LoadClient.Workload workload, double warmup, double duration)
             throws Exception {
         BackendServer.Mode mode = workload == LoadClient.Workload.RR ? BackendServer.Mode.HTTP
                 : workload == LoadClient.Workload.CONN ? BackendServer.Mode.HTTP_CLOSE

@@ -122,4 +122,11 @@ class LoadSmokeTest {
         assertTrue(lb4jRow.contains("1.00 (0.90-1.40)"), "median cpu ratio: " + lb4jRow);
         assertTrue(lb4jRow.trim().endsWith("50%"), "cpu spread (14 - 9) / 10: " + lb4jRow);
     }
+
+    @Test
+    void shouldProfileTheBytesLb4jsThreadsAllocatePerRequest() throws Exception {
+        String line = Profile.run(LoadClient.Workload.RR, 0.3, 1);
+
+        assertTrue(line.matches("PROFILE workload=rr ops=[1-9][0-9]* errors=0 lb4jAllocBytesPerOp=[0-9.]+ .*"), line);
+    }
 }
