@@ -258,6 +258,53 @@ public final class Balancer implements AutoCloseable {
         engine.closeNow();
     }
 
+    // ---- restart without refusing anyone ----
+
+    /**
+     * Hands the frontend addresses over to a successor and drains as {@link #close()} does: for a
+     * restart (a deploy of the host application) in which no client is refused. Call it once the
+     * successor, a balancer built with {@link Builder#reusePort(boolean) reusePort(true)} on the
+     * same addresses in another process (or JVM), has returned from {@link #start()} (the CLI's
+     * ready line): clients hashed to its listeners are then served, and clients keep being served
+     * by it throughout.
+     *
+     * <p>In turn, each of this balancer's listeners is taken out of its selector, the clients queued
+     * in its backlog are accepted (and relayed as usual), and it is closed at once, so new clients
+     * reach only the successor. Linux resets handshakes still queued on a closing
+     * {@code SO_REUSEPORT} listener unless {@code net.ipv4.tcp_migrate_req=1} (Linux 5.14+; then it
+     * moves them to the successor); accepting the queue empty first leaves only the handshakes that
+     * complete in the microseconds between the last {@code accept()} and the close. Then the open
+     * connections are drained: left to finish for up to the {@link Builder#drainTimeout drain
+     * timeout}, or closed spread over {@link Builder#drainPacing drain pacing} when set, the rest
+     * closed at the end; the front-door endpoint turns unhealthy at once. Returns when everything
+     * is closed, like {@link #close()}; {@link #closeNow()} on another thread cuts the drain short.
+     *
+     * <p>On Linux it first checks in {@code /proc/net/tcp} and {@code /proc/net/tcp6} that another
+     * listener holds each frontend address, and refuses to stop accepting otherwise (elsewhere the
+     * caller vouches for the successor).
+     *
+     * @throws IllegalStateException without {@code reusePort(true)}, when no successor listens on a
+     *     frontend address (the balancer then goes on as before), before {@link #start()}, after
+     *     {@link #close()}, on a second hand-over, or when called on an event loop
+     */
+    public void handOver() {
+        engine.handOver(-1);
+    }
+
+    /**
+     * As {@link #handOver()}, but the open connections are closed spread evenly over {@code drain},
+     * oldest first (the paced drain of {@link Builder#drainPacing}), none left after it, whatever
+     * the builder's drain settings: their clients reconnect to the successor as a steady stream
+     * rather than a storm. Zero closes them at once.
+     *
+     * @param drain the window, zero or more
+     * @throws IllegalArgumentException when {@code drain} is negative
+     * @throws IllegalStateException as {@link #handOver()}
+     */
+    public void handOver(Duration drain) {
+        engine.handOver(Config.nonNegative("handOver drain", drain).toNanos());
+    }
+
     /**
      * Collects settings; {@link #build()} checks the rules across them. Each setter rejects a bad
      * value at once with an {@link IllegalArgumentException} naming the setting.
@@ -309,6 +356,7 @@ public final class Balancer implements AutoCloseable {
         private Duration rebalanceInterval = Duration.ZERO;
         private double rebalanceMaxSpread;
         private double rebalanceMaxShare;
+        private boolean reusePort;
 
         private String name;
 
@@ -800,6 +848,27 @@ public final class Balancer implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Binds every listener with {@code SO_REUSEPORT}, so a successor (a new version of the host
+         * application, or of the CLI) can bind the same addresses while this balancer runs, and
+         * {@link Balancer#handOver()} can then pass the traffic to it without refusing a client.
+         * It skips the check that otherwise protects a frontend address: without it, {@link #start()}
+         * binds each address once without {@code SO_REUSEPORT} first, so an address another process
+         * holds fails start instead of being shared. With it, a process of the same user that also
+         * binds with {@code SO_REUSEPORT} shares the address silently (the kernel spreads new clients
+         * over both). Each listen address needs a fixed port (a successor must know it). Linux
+         * (3.9+) or another system with {@code SO_REUSEPORT}; elsewhere start fails. On Linux,
+         * {@link #start()} logs one line saying what {@code net.ipv4.tcp_migrate_req} means for
+         * restarts. Default: off.
+         *
+         * @param share whether to bind with {@code SO_REUSEPORT}
+         * @return this builder
+         */
+        public Builder reusePort(boolean share) {
+            this.reusePort = share;
+            return this;
+        }
+
         // ---- reconnect storms and rebalancing ----
 
         /**
@@ -990,11 +1059,20 @@ public final class Balancer implements AutoCloseable {
                 throw new IllegalArgumentException(
                         "frontHealth: mode, minimum backends or grace given without frontHealth (expected: an address)");
             }
+            if (reusePort) {
+                for (InetSocketAddress address : listen) {
+                    if (address.getPort() == 0) {
+                        throw new IllegalArgumentException("reusePort: listen address "
+                                + Engine.format(address) + " has port 0 (expected: a fixed port, "
+                                + "which a successor can bind too)");
+                    }
+                }
+            }
             Lifecycle lifecycle = new Lifecycle(drainPacing.toNanos(), frontHealth,
                     frontHealthMode == FrontHealthMode.TCP, frontHealthMinBackends == null ? 1 : frontHealthMinBackends,
                     frontHealthGrace == null ? 0 : frontHealthGrace.toNanos(), tcpKeepAlive.toNanos(),
                     new io.lb4j.internal.Pacing(acceptRate, acceptBurst, backendConnectRate,
-                            rebalanceInterval.toNanos(), rebalanceMaxSpread, rebalanceMaxShare));
+                            rebalanceInterval.toNanos(), rebalanceMaxSpread, rebalanceMaxShare), reusePort);
             Edge edge = new Edge(proxyProtocol, acceptProxyProtocol, acceptProxyFrom, maxConnections,
                     maxConnectionsPerClient, allow, deny);
             BackendRegistry source = registry != null ? registry : BackendRegistry.fixed(backends);

@@ -28,6 +28,7 @@ import io.lb4j.internal.relay.Frontend;
 import io.lb4j.internal.relay.PacedClose;
 import io.lb4j.internal.relay.PairHandle;
 import io.lb4j.internal.relay.Relay;
+import io.lb4j.internal.relay.ReusePort;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -80,6 +81,7 @@ public final class Engine implements Relay.Events {
     private final java.util.Map<BackendState, PacedDrain> pacedDrains = new java.util.IdentityHashMap<>();
     private Phase phase = Phase.NEW;
     private volatile boolean draining;
+    private boolean handedOver;
     private EventLoop[] loops;
     private Pool pool;
     private HealthChecker checker;
@@ -155,6 +157,9 @@ public final class Engine implements Relay.Events {
             startUp();
         } catch (RuntimeException | Error e) {
             stopEverything();
+            for (Acceptor acceptor : acceptors) {
+                acceptor.closeUnregistered(); // bound, never registered: no loop closes it
+            }
             synchronized (this) {
                 phase = Phase.CLOSED;
             }
@@ -196,11 +201,14 @@ public final class Engine implements Relay.Events {
                 : new io.lb4j.internal.pool.TokenBucket(pacing.acceptRate(), pacing.acceptBurst(), System.nanoTime()));
         Relay relay = new Relay(pool, config.idleTimeoutNs(), config.resetOnIdle(), config.connectTimeoutNs(),
                 config.connectAttempts(), this, admission, config.lifecycle().keepAliveIdleNs());
-        for (InetSocketAddress requested : config.listen()) {
-            bind(relay, requested);
+        if (!config.lifecycle().reusePort()) {
+            for (InetSocketAddress requested : config.listen()) {
+                bind(relay, requested);
+            }
         }
         if (config.metricsAddress() != null) {
-            metrics = MetricsServer.bind(config.metricsAddress(), loops[0], this::statsAsync, faults);
+            metrics = MetricsServer.bind(config.metricsAddress(), loops[0], this::statsAsync, faults,
+                    config.lifecycle().reusePort());
             metrics.explain(query -> ExplainJson.render(explain(ExplainJson.client(query))));
             metrics.prometheus(this::prometheus);
         }
@@ -222,6 +230,14 @@ public final class Engine implements Relay.Events {
         // the first results queued their rebuilds on the control thread before completing; wait for
         // them, so that the first client finds the healthy backends in the policy's selection too
         join(CompletableFuture.runAsync(() -> { }, control), 5_000, "first selection");
+        if (config.lifecycle().reusePort()) {
+            // only now: a shared listener takes its share of new clients from the moment it binds,
+            // and they would wait through the first probes, or be reset if start failed after all
+            for (InetSocketAddress requested : config.listen()) {
+                bind(relay, requested);
+            }
+            LOG.log(Level.INFO, ReusePort.migrateReqLine(ReusePort.migrateReq()));
+        }
         if (config.jmx()) {
             if (MBeans.platformServerExists()) {
                 registerMBeans();
@@ -326,20 +342,32 @@ public final class Engine implements Relay.Events {
         }
         List<ServerSocketChannel> channels = new ArrayList<>();
         try {
-            // a plain bind first: an address another process holds fails here instead of being shared
-            ServerSocketChannel first = ServerSocketChannel.open();
-            channels.add(first);
-            first.bind(address, BACKLOG);
-            InetSocketAddress bound = (InetSocketAddress) first.getLocalAddress();
-            boolean reusePort = loops.length > 1
-                    && first.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
+            InetSocketAddress bound;
+            boolean shared = config.lifecycle().reusePort();
+            if (shared) {
+                // opted in: no plain bind, so a predecessor or successor shares the address
+                bound = address;
+            } else {
+                // a plain bind first: an address another process holds fails here instead of being shared
+                ServerSocketChannel first = ServerSocketChannel.open();
+                channels.add(first);
+                first.bind(address, BACKLOG);
+                bound = (InetSocketAddress) first.getLocalAddress();
+            }
+            boolean reusePort = shared || loops.length > 1
+                    && channels.get(0).supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT);
             if (reusePort) {
                 // one listener per loop: the kernel spreads new connections across them
-                first.close();
+                for (ServerSocketChannel first : channels) {
+                    first.close();
+                }
                 channels.clear();
                 for (int i = 0; i < loops.length; i++) {
                     ServerSocketChannel channel = ServerSocketChannel.open();
                     channels.add(channel);
+                    if (!channel.supportedOptions().contains(StandardSocketOptions.SO_REUSEPORT)) {
+                        throw new IOException("SO_REUSEPORT is not supported here (reusePort needs it)");
+                    }
                     channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
                     channel.bind(bound, BACKLOG);
                 }
@@ -653,9 +681,10 @@ public final class Engine implements Relay.Events {
         }
         EventLoop loop = loops[loops.length - 1];
         if (life.frontHealthTcp()) {
-            frontTcp = FrontHealthTcp.bind(life.frontHealth(), loop, this::frontHealthy, faults);
+            frontTcp = FrontHealthTcp.bind(life.frontHealth(), loop, this::frontHealthy, faults, life.reusePort());
         } else {
-            frontHttp = MetricsServer.bindFrontHealth(life.frontHealth(), loop, this::frontHealthy, faults);
+            frontHttp = MetricsServer.bindFrontHealth(life.frontHealth(), loop, this::frontHealthy, faults,
+                    life.reusePort());
         }
     }
 
@@ -928,6 +957,11 @@ public final class Engine implements Relay.Events {
 
     // ---- run-time operations (the CLI's admin API) ----
 
+    /** Whether the listeners are shared with {@code SO_REUSEPORT} (so must the admin API's be). */
+    public boolean reusePort() {
+        return config.lifecycle().reusePort();
+    }
+
     /** The loop that serves operations endpoints (metrics, admin). */
     public EventLoop operationsLoop() {
         requireRunning("operationsLoop");
@@ -1086,18 +1120,102 @@ public final class Engine implements Relay.Events {
             stopped.add(onLoop(server.loop(), server::stop));
         }
         joinQuietly(CompletableFuture.allOf(stopped.toArray(new CompletableFuture<?>[0])), 5_000);
+        drainThenStop(config.lifecycle().drainPacingNs(), drainTimeoutNs);
+    }
+
+    /**
+     * Once nothing accepts any more: lets the open pairs finish for up to {@code timeoutNs}, closing
+     * them spread over {@code pacingNs} (oldest first) when that is above 0, then stops everything.
+     */
+    private void drainThenStop(long pacingNs, long timeoutNs) {
+        draining = true;
         if (open.get() == 0) {
             drained.complete(null);
         }
-        long pacingNs = config.lifecycle().drainPacingNs();
         if (pacingNs > 0 && !drained.isDone()) {
             long startNs = System.nanoTime();
-            long deadlineNs = startNs + drainTimeoutNs;
+            long deadlineNs = startNs + timeoutNs;
             connectionsAsync(pair -> true).thenCompose(handles -> pace(handles, startNs, pacingNs, deadlineNs, false,
                     "balancer draining", pair -> true, null, false));
         }
-        joinQuietly(drained, drainTimeoutNs / 1_000_000);
+        joinQuietly(drained, timeoutNs / 1_000_000);
         stopEverything();
+    }
+
+    /**
+     * See {@link io.lb4j.Balancer#handOver()}: {@code pacedNs} below 0 drains as {@link #close()}
+     * does, else closes the open pairs spread over it.
+     */
+    public void handOver(long pacedNs) {
+        List<Frontend> handed;
+        synchronized (this) {
+            if (!config.lifecycle().reusePort()) {
+                throw new IllegalStateException("handOver: reusePort is off (expected: a balancer built with "
+                        + "reusePort(true), so that its successor can bind the same addresses)");
+            }
+            if (handedOver) {
+                throw new IllegalStateException("handOver: handed over already (a balancer hands over once; "
+                        + "the successor hands over to the next one)");
+            }
+            if (phase != Phase.RUNNING) {
+                throw new IllegalStateException("handOver: balancer is " + phase.name().toLowerCase()
+                        + " (call it between start() and close())");
+            }
+            for (EventLoop loop : loops) {
+                if (loop.inLoop()) {
+                    throw new IllegalStateException("handOver: called on an event loop (a listener); "
+                            + "call it from another thread");
+                }
+            }
+            for (Frontend frontend : frontends) {
+                int listening = ReusePort.listeners(frontend.address());
+                if (listening >= 0 && listening <= loops.length) {
+                    throw new IllegalStateException("handOver: no successor listens on " + format(frontend.address())
+                            + " (expected: a balancer with reusePort on the same address, started before the "
+                            + "hand-over; this one goes on accepting)");
+                }
+            }
+            handedOver = true;
+            phase = Phase.CLOSED;
+            handed = List.copyOf(frontends);
+        }
+        frontDown = true;
+        // shared endpoints close now, so what probes or scrapes them reaches the successor
+        if (frontHttp != null) {
+            frontHttp.loop().execute(frontHttp::stop);
+        }
+        if (frontTcp != null) {
+            frontTcp.loop().execute(frontTcp::stop);
+        }
+        if (metrics != null) {
+            metrics.loop().execute(metrics::stop);
+        }
+        for (HttpServer server : attached()) {
+            server.loop().execute(server::stop);
+        }
+        List<CompletableFuture<Integer>> closed = new ArrayList<>();
+        for (Acceptor acceptor : acceptors) {
+            CompletableFuture<Integer> taken = new CompletableFuture<>();
+            acceptor.loop().execute(() -> taken.complete(acceptor.handOver()));
+            acceptor.loop().terminated().whenComplete((v, e) -> taken.complete(0));
+            closed.add(taken);
+        }
+        joinQuietly(CompletableFuture.allOf(closed.toArray(new CompletableFuture<?>[0])), 5_000);
+        int taken = 0;
+        for (CompletableFuture<Integer> c : closed) {
+            taken += c.getNow(0);
+        }
+        long pacingNs = pacedNs >= 0 ? pacedNs : config.lifecycle().drainPacingNs();
+        long timeoutNs = pacedNs >= 0 ? pacedNs : config.drainTimeoutNs();
+        StringBuilder addresses = new StringBuilder();
+        for (Frontend frontend : handed) {
+            addresses.append(addresses.length() == 0 ? "" : " ").append(format(frontend.address()));
+        }
+        int queued = taken;
+        LOG.log(Level.INFO, () -> "handed over " + addresses + ": listeners closed, " + queued
+                + " queued clients accepted first; draining " + open.get() + " connections within "
+                + Durations.format(Duration.ofNanos(timeoutNs)));
+        drainThenStop(pacingNs, timeoutNs);
     }
 
     /** See {@link io.lb4j.Balancer#closeNow()}. */

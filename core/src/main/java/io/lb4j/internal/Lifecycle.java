@@ -15,9 +15,19 @@ import java.net.InetSocketAddress;
  * @param frontHealthGraceNs on close, unhealthy at once but accepting this long before the drain
  * @param keepAliveIdleNs TCP keepalive idle time on both sides of every pair; 0 = keepalive off
  * @param pacing accept pacing and rebalancing after scale-out
+ * @param reusePort bind the listeners with {@code SO_REUSEPORT} (no plain-bind check), so a successor
+ *     can bind the same addresses and take over with a hand-over
  */
 public record Lifecycle(long drainPacingNs, InetSocketAddress frontHealth, boolean frontHealthTcp,
-                        int frontHealthMinBackends, long frontHealthGraceNs, long keepAliveIdleNs, Pacing pacing) {
+                        int frontHealthMinBackends, long frontHealthGraceNs, long keepAliveIdleNs, Pacing pacing,
+                        boolean reusePort) {
+
+    /** Without {@code SO_REUSEPORT} sharing. */
+    public Lifecycle(long drainPacingNs, InetSocketAddress frontHealth, boolean frontHealthTcp,
+                     int frontHealthMinBackends, long frontHealthGraceNs, long keepAliveIdleNs, Pacing pacing) {
+        this(drainPacingNs, frontHealth, frontHealthTcp, frontHealthMinBackends, frontHealthGraceNs, keepAliveIdleNs,
+                pacing, false);
+    }
 
     /** Without accept pacing or rebalancing. */
     public Lifecycle(long drainPacingNs, InetSocketAddress frontHealth, boolean frontHealthTcp,

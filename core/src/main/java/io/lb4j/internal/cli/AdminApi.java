@@ -72,7 +72,7 @@ final class AdminApi implements HttpServer.Service {
         Engine engine = EngineAccess.engine(balancer);
         AdminApi api = new AdminApi(engine, registry, token, changes);
         HttpServer server = HttpServer.bind("admin", address, engine.operationsLoop(), limits, api,
-                engine::adminRequest, engine.faults());
+                engine::adminRequest, engine.faults(), engine.reusePort());
         try {
             engine.attach(server);
         } catch (RuntimeException e) {

@@ -5,15 +5,21 @@ import io.lb4j.internal.Engine;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The standalone runner ({@code java -jar lb4j-core.jar}), as the CLI contract describes: options
- * to a {@link Balancer}, the ready line, exit codes 0 / 1 / 2, and a drain on SIGTERM or SIGINT.
+ * to a {@link Balancer}, the ready line, exit codes 0 / 1 / 2, a drain on SIGTERM or SIGINT, and a
+ * hand-over on SIGUSR2 with {@code --reuse-port}.
  */
 public final class Main {
     private static final System.Logger LOG = System.getLogger("io.lb4j");
+    private static final String STOP = "stop";
+    private static final String HAND_OVER = "hand-over";
+
     private Main() {
     }
 
@@ -38,9 +44,9 @@ public final class Main {
     }
 
     /**
-     * Parses {@code args}, runs the balancer until SIGTERM or SIGINT, drains, and returns the exit
-     * status: 0 after a drain or for {@code --help}/{@code --version}, 1 when start fails, 2 for bad
-     * options.
+     * Parses {@code args}, runs the balancer until SIGTERM or SIGINT (or a hand-over on SIGUSR2),
+     * drains, and returns the exit status: 0 after a drain or for {@code --help}/{@code --version},
+     * 1 when start fails, 2 for bad options.
      */
     public static int run(PrintStream out, PrintStream err, String... args) {
         Options options;
@@ -72,16 +78,28 @@ public final class Main {
             err.println(oneLine(e.getMessage()));
             return 2;
         }
-        CountDownLatch stop = new CountDownLatch(1);
+        BlockingQueue<String> asked = new LinkedBlockingQueue<>();
         AtomicInteger signals = new AtomicInteger();
+        AtomicBoolean handingOver = new AtomicBoolean();
         Runnable onSignal = () -> {
-            if (signals.incrementAndGet() == 1) {
-                stop.countDown();
+            // during a hand-over's drain, SIGTERM is the second signal: it closes everything at once
+            if (signals.incrementAndGet() == 1 && !handingOver.get()) {
+                asked.add(STOP);
             } else {
                 balancer.closeNow();
             }
         };
         boolean handled = Signals.install(onSignal);
+        boolean reusePort = options.reusePort();
+        Signals.install("USR2", () -> {
+            if (!reusePort) {
+                err.println(oneLine("SIGUSR2 ignored: a hand-over needs --reuse-port (this process keeps running)"));
+            } else if (handingOver.get()) {
+                err.println(oneLine("SIGUSR2 ignored: the hand-over is under way"));
+            } else {
+                asked.add(HAND_OVER);
+            }
+        });
         try {
             balancer.start();
             if (options.admin() != null) {
@@ -107,12 +125,31 @@ public final class Main {
         if (!handled) {
             Runtime.getRuntime().addShutdownHook(new Thread(balancer::close, "lb4j-shutdown"));
         }
-        try {
-            stop.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        while (true) {
+            String ask;
+            try {
+                ask = asked.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                ask = STOP;
+            }
+            if (ask.equals(STOP)) {
+                balancer.close();
+                break;
+            }
+            handingOver.set(true);
+            try {
+                balancer.handOver();
+                break;
+            } catch (IllegalStateException e) {
+                handingOver.set(false); // no successor: this one goes on
+                err.println(oneLine("SIGUSR2 ignored: " + e.getMessage()));
+                err.flush();
+                if (signals.get() > 0) {
+                    asked.add(STOP); // a SIGTERM that came meanwhile still counts
+                }
+            }
         }
-        balancer.close();
         if (accessLog != null) {
             accessLog.close();
         }

@@ -120,6 +120,10 @@ final class Options {
             "                                 weight, paced drains, connections, rebalance, explain (default off)",
             "  --admin-token-file PATH        first line: the token every admin request must carry as",
             "                                 Authorization: Bearer TOKEN; required unless --admin is loopback",
+            "  --reuse-port                   bind the listeners with SO_REUSEPORT, so a successor can bind the",
+            "                                 same addresses while this one runs (no check that the address is",
+            "                                 free); SIGUSR2 then hands over: stop accepting once the queued",
+            "                                 clients are taken, and drain as on SIGTERM (needs fixed ports)",
             "  --help, --version              print and exit",
             "",
             "Durations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).",
@@ -129,7 +133,8 @@ final class Options {
     private static final Set<String> LATER = Set.of();
     private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
             "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode",
-            "--probe-insecure");
+            "--probe-insecure",
+            "--reuse-port");
 
     private final List<InetSocketAddress> listen = new ArrayList<>();
     private final List<Backend> backends = new ArrayList<>();
@@ -190,6 +195,7 @@ final class Options {
     private Path adminTokenFile;
     private String adminToken;
     private AdminOverrides overrides;
+    private boolean reusePort;
 
     boolean help() {
         return help;
@@ -228,6 +234,10 @@ final class Options {
 
     double rebalanceRate() {
         return rebalanceRate;
+    }
+
+    boolean reusePort() {
+        return reusePort;
     }
 
     static Options parse(String... args) {
@@ -307,6 +317,14 @@ final class Options {
             }
         }
         o.buildTlsProbe();
+        if (o.reusePort) {
+            for (InetSocketAddress address : o.listen) {
+                if (address.getPort() == 0) {
+                    throw new IllegalArgumentException("--reuse-port: --listen " + io.lb4j.internal.Engine.format(address)
+                            + " has port 0 (expected: a fixed port, which a successor can bind too)");
+                }
+            }
+        }
         if (o.slowStart != null) {
             BalancingPolicy base = o.policy != null ? o.policy : BalancingPolicy.fiveTuple();
             try {
@@ -329,6 +347,7 @@ final class Options {
             case "--close-on-unhealthy": closeOnUnhealthy = true; break;
             case "--panic-mode": panicMode = true; break;
             case "--probe-insecure": probeInsecure = true; break;
+            case "--reuse-port": reusePort = true; break;
             default: throw new IllegalArgumentException(name + ": not supported yet");
         }
     }
@@ -592,6 +611,7 @@ final class Options {
         if (tcpKeepAlive != null) {
             b.tcpKeepAlive(tcpKeepAlive);
         }
+        b.reusePort(reusePort);
         return b;
     }
 

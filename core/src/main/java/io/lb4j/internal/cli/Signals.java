@@ -5,9 +5,9 @@ import java.lang.reflect.Proxy;
 
 /**
  * SIGTERM and SIGINT handling through {@code sun.misc.Signal}, which lets the runner drain on the
- * first signal and close at once on the second (shutdown hooks cannot: the JVM is already exiting).
- * Reached reflectively, so the build has no warning about internal API; absent {@code
- * jdk.unsupported}, the caller falls back to a shutdown hook.
+ * first signal and close at once on the second (shutdown hooks cannot: the JVM is already exiting),
+ * and SIGUSR2 for a hand-over. Reached reflectively, so the build has no warning about internal API;
+ * absent {@code jdk.unsupported}, the caller falls back to a shutdown hook.
  */
 final class Signals {
     private Signals() {
@@ -15,6 +15,14 @@ final class Signals {
 
     /** Calls {@code handler} on each SIGTERM and SIGINT; false when signals cannot be handled here. */
     static boolean install(Runnable handler) {
+        boolean term = install("TERM", handler);
+        // SIGINT may stay with the JVM: it is ignored in a background job of a script
+        boolean interrupt = install("INT", handler);
+        return term || interrupt;
+    }
+
+    /** Calls {@code handler} on each signal {@code name} (such as "USR2"); false when it cannot be handled. */
+    static boolean install(String name, Runnable handler) {
         try {
             Class<?> signalClass = Class.forName("sun.misc.Signal");
             Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
@@ -26,17 +34,9 @@ final class Signals {
                         return null;
                     });
             Method handle = signalClass.getMethod("handle", signalClass, handlerClass);
-            boolean any = false;
-            for (String name : new String[] {"TERM", "INT"}) {
-                try {
-                    Object signal = signalClass.getConstructor(String.class).newInstance(name);
-                    handle.invoke(null, signal, proxy);
-                    any = true;
-                } catch (ReflectiveOperationException | RuntimeException e) {
-                    // this one stays with the JVM: SIGINT is ignored in a background job of a script
-                }
-            }
-            return any;
+            Object signal = signalClass.getConstructor(String.class).newInstance(name);
+            handle.invoke(null, signal, proxy);
+            return true;
         } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
             return false;
         }

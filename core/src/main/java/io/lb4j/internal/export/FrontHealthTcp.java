@@ -30,6 +30,7 @@ public final class FrontHealthTcp extends Timer implements Handler {
     private final Faults faults;
     private ServerSocketChannel server;
     private boolean stopped;
+    private boolean reusePort;
 
     private FrontHealthTcp(EventLoop loop, ServerSocketChannel server, InetSocketAddress address,
                            BooleanSupplier healthy, Faults faults) {
@@ -48,13 +49,25 @@ public final class FrontHealthTcp extends Timer implements Handler {
      */
     public static FrontHealthTcp bind(InetSocketAddress requested, EventLoop loop, BooleanSupplier healthy,
                                       Faults faults) {
+        return bind(requested, loop, healthy, faults, false);
+    }
+
+    /**
+     * As {@link #bind(InetSocketAddress, EventLoop, BooleanSupplier, Faults)}; with {@code reusePort}
+     * bound (and reopened) with {@code SO_REUSEPORT}, so that a successor in a hand-over can bind it too.
+     */
+    public static FrontHealthTcp bind(InetSocketAddress requested, EventLoop loop, BooleanSupplier healthy,
+                                      Faults faults, boolean reusePort) {
         ServerSocketChannel channel = null;
         try {
             InetSocketAddress address = requested.isUnresolved()
                     ? new InetSocketAddress(InetAddress.getByName(requested.getHostString()), requested.getPort())
                     : requested;
-            channel = open(address);
-            return new FrontHealthTcp(loop, channel, (InetSocketAddress) channel.getLocalAddress(), healthy, faults);
+            channel = open(address, reusePort);
+            FrontHealthTcp front = new FrontHealthTcp(loop, channel, (InetSocketAddress) channel.getLocalAddress(),
+                    healthy, faults);
+            front.reusePort = reusePort;
+            return front;
         } catch (IOException e) {
             if (channel != null) {
                 closeQuietly(channel);
@@ -64,10 +77,13 @@ public final class FrontHealthTcp extends Timer implements Handler {
         }
     }
 
-    private static ServerSocketChannel open(InetSocketAddress address) throws IOException {
+    private static ServerSocketChannel open(InetSocketAddress address, boolean reusePort) throws IOException {
         ServerSocketChannel channel = ServerSocketChannel.open();
         try {
             channel.setOption(StandardSocketOptions.SO_REUSEADDR, true); // reopen despite closed probes
+            if (reusePort) {
+                channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
+            }
             channel.bind(address, 64);
             channel.configureBlocking(false);
             return channel;
@@ -116,7 +132,7 @@ public final class FrontHealthTcp extends Timer implements Handler {
         boolean up = healthy.getAsBoolean();
         if (up && server == null) {
             try {
-                server = open(address);
+                server = open(address, reusePort);
                 server.register(loop.selector(), SelectionKey.OP_ACCEPT, this);
             } catch (IOException e) {
                 faults.record("front-health reopen", e);

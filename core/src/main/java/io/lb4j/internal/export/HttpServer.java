@@ -171,12 +171,24 @@ public final class HttpServer implements Handler {
      */
     public static HttpServer bind(String name, InetSocketAddress requested, EventLoop loop, Limits limits,
                                   Service service, IntConsumer statuses, Faults faults) {
+        return bind(name, requested, loop, limits, service, statuses, faults, false);
+    }
+
+    /**
+     * As {@link #bind(String, InetSocketAddress, EventLoop, Limits, Service, IntConsumer, Faults)}; with
+     * {@code reusePort} bound with {@code SO_REUSEPORT}, so that a successor in a hand-over can bind it too.
+     */
+    public static HttpServer bind(String name, InetSocketAddress requested, EventLoop loop, Limits limits,
+                                  Service service, IntConsumer statuses, Faults faults, boolean reusePort) {
         ServerSocketChannel channel = null;
         try {
             InetSocketAddress address = requested.isUnresolved()
                     ? new InetSocketAddress(InetAddress.getByName(requested.getHostString()), requested.getPort())
                     : requested;
             channel = ServerSocketChannel.open();
+            if (reusePort) {
+                channel.setOption(java.net.StandardSocketOptions.SO_REUSEPORT, true);
+            }
             channel.bind(address, 64);
             channel.configureBlocking(false);
             return new HttpServer(name, loop, channel, (InetSocketAddress) channel.getLocalAddress(), limits, service,

@@ -50,8 +50,18 @@ public final class MetricsServer implements HttpServer.Service {
      */
     public static MetricsServer bind(InetSocketAddress requested, EventLoop loop,
                                      Supplier<CompletableFuture<BalancerStats>> stats, Faults faults) {
+        return bind(requested, loop, stats, faults, false);
+    }
+
+    /**
+     * As {@link #bind(InetSocketAddress, EventLoop, Supplier, Faults)}; with {@code reusePort} bound with
+     * {@code SO_REUSEPORT} (no plain bind), so that a successor in a hand-over can bind it too.
+     */
+    public static MetricsServer bind(InetSocketAddress requested, EventLoop loop,
+                                     Supplier<CompletableFuture<BalancerStats>> stats, Faults faults,
+                                     boolean reusePort) {
         MetricsServer metrics = new MetricsServer(stats, null, faults);
-        metrics.server = HttpServer.bind("metrics", requested, loop, LIMITS, metrics, null, faults);
+        metrics.server = HttpServer.bind("metrics", requested, loop, LIMITS, metrics, null, faults, reusePort);
         return metrics;
     }
 
@@ -63,9 +73,15 @@ public final class MetricsServer implements HttpServer.Service {
      */
     public static MetricsServer bindFrontHealth(InetSocketAddress requested, EventLoop loop, BooleanSupplier healthy,
                                                 Faults faults) {
+        return bindFrontHealth(requested, loop, healthy, faults, false);
+    }
+
+    /** As {@link #bindFrontHealth(InetSocketAddress, EventLoop, BooleanSupplier, Faults)}, shared as {@link #bind}. */
+    public static MetricsServer bindFrontHealth(InetSocketAddress requested, EventLoop loop, BooleanSupplier healthy,
+                                                Faults faults, boolean reusePort) {
         MetricsServer health = new MetricsServer(() -> CompletableFuture.failedFuture(new IllegalStateException()),
                 healthy, faults);
-        health.server = HttpServer.bind("front-health", requested, loop, LIMITS, health, null, faults);
+        health.server = HttpServer.bind("front-health", requested, loop, LIMITS, health, null, faults, reusePort);
         return health;
     }
 

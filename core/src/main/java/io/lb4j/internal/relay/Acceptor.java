@@ -83,6 +83,17 @@ public final class Acceptor extends Timer implements Handler {
         }
     }
 
+    /** Closes the listener of an acceptor that was never registered (a start that failed after binding). */
+    public void closeUnregistered() {
+        if (key == null) {
+            try {
+                server.close();
+            } catch (IOException e) {
+                frontend.faults().record("acceptor close", e);
+            }
+        }
+    }
+
     /** The loop this acceptor runs on. */
     public EventLoop loop() {
         return loop;
@@ -246,5 +257,63 @@ public final class Acceptor extends Timer implements Handler {
         if (key.isValid() && !limitPaused && !ratePaused) {
             key.interestOps(SelectionKey.OP_ACCEPT);
         }
+    }
+
+    /**
+     * Closes the listener for a hand-over, losing as few queued clients as user space can; on the loop's
+     * thread. Linux resets the handshakes queued on a closing {@code SO_REUSEPORT} listener (unless
+     * {@code net.ipv4.tcp_migrate_req=1} moves them to the successor's listeners), while new SYNs reach
+     * the successor only once this one is closed. So: deregister first (a registered channel's real
+     * close waits for the selector), accept every queued client until {@code accept()} finds none, and
+     * close in the same breath; only a handshake completing in those microseconds can still be lost.
+     * The clients accepted here are relayed like any other (the accept rate does not hold them back:
+     * waiting would cost them their connection).
+     *
+     * @return clients taken from the queue before closing
+     */
+    public int handOver() {
+        loop.timers().cancel(this);
+        loop.timers().cancel(rateResume);
+        if (key != null) {
+            key.cancel();
+            try {
+                // deregisters the cancelled key now; the keys it finds ready stay ready (level-triggered)
+                loop.selector().selectNow();
+                loop.selector().selectedKeys().clear();
+            } catch (IOException e) {
+                frontend.faults().record("hand-over select", e);
+            }
+        }
+        Admission admission = relay.admission();
+        java.util.ArrayList<SocketChannel> queued = new java.util.ArrayList<>();
+        try {
+            for (SocketChannel channel; (channel = server.accept()) != null; ) {
+                queued.add(channel);
+            }
+        } catch (IOException e) {
+            frontend.faults().record("hand-over accept", e); // out of descriptors: the rest are lost
+        }
+        try {
+            server.close();
+        } catch (IOException e) {
+            frontend.faults().record("acceptor close", e);
+        }
+        for (SocketChannel channel : queued) {
+            if (admission.reserve()) {
+                accept(channel, admission);
+            } else {
+                // the global limit is full: the client gets a FIN now rather than a reset at close
+                frontend.accepted(loop.id());
+                frontend.rejected(loop.id());
+                try {
+                    relay.events().refused(frontend, (InetSocketAddress) channel.getRemoteAddress(),
+                            "connection limit at hand-over");
+                    channel.close();
+                } catch (IOException ignored) {
+                    // already gone
+                }
+            }
+        }
+        return queued.size();
     }
 }

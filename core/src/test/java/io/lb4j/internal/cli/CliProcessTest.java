@@ -42,7 +42,7 @@ class CliProcessTest {
     Path dir;
 
     /** A child JVM running the CLI; standard error is collected, standard output read line by line. */
-    private static final class Child implements AutoCloseable {
+    static final class Child implements AutoCloseable {
         final Process process;
         final BufferedReader out;
         final CompletableFuture<String> err = new CompletableFuture<>();
@@ -96,13 +96,13 @@ class CliProcessTest {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
     }
 
-    private static boolean refused(int port) {
+    static boolean refused(int port) {
         try (Socket s = new Socket()) {
             s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 1_000);
             return false;
@@ -111,12 +111,12 @@ class CliProcessTest {
         }
     }
 
-    private static void echoes(Socket s, int b) throws IOException {
+    static void echoes(Socket s, int b) throws IOException {
         s.getOutputStream().write(b);
         assertEquals(b, s.getInputStream().read(), "echoed through the balancer");
     }
 
-    private static String get(int port, String path) throws IOException {
+    static String get(int port, String path) throws IOException {
         try (Socket s = new Socket("127.0.0.1", port)) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(("GET " + path + " HTTP/1.1\r\nHost: lb\r\nConnection: close\r\n\r\n")
