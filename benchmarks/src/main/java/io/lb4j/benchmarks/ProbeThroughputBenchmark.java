@@ -81,13 +81,16 @@ public final class ProbeThroughputBenchmark {
         }
         Thread.sleep(1_000); // warm-up
         long start = System.nanoTime();
+        long loopCpuBefore = loopCpuNanos(loop);
         long before = passed.get() + failed.get();
         long failedBefore = failed.get();
         Thread.sleep(seconds * 1_000L);
         long done = passed.get() + failed.get() - before;
+        long loopCpu = loopCpuNanos(loop) - loopCpuBefore;
         double elapsed = (System.nanoTime() - start) / 1e9;
-        System.out.printf("%s probes: %.0f per second on one event loop (%d in flight, %d failed)%n",
-                kind, done / elapsed, concurrency, failed.get() - failedBefore);
+        System.out.printf("%s probes: %.0f per second on one event loop (%d in flight, %d failed), "
+                + "%.1f us of loop CPU per probe%n", kind, done / elapsed, concurrency, failed.get() - failedBefore,
+                done == 0 ? 0.0 : loopCpu / 1e3 / done);
         loop.shutdown();
         loop.terminated().join();
         if (tls) {
@@ -97,7 +100,21 @@ public final class ProbeThroughputBenchmark {
         }
     }
 
+    /** The CPU time the loop's thread has used, read on that thread. */
+    private static long loopCpuNanos(EventLoop loop) throws Exception {
+        java.util.concurrent.CompletableFuture<Long> cpu = new java.util.concurrent.CompletableFuture<>();
+        loop.execute(() -> cpu.complete(java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime()));
+        return cpu.get();
+    }
+
     private static final class Target implements LoopTarget {
+        /** As the engine's probe executor: 16 daemon threads at most, a bounded queue. */
+        private static final ExecutorService EXECUTOR = new java.util.concurrent.ThreadPoolExecutor(16, 16, 30,
+                java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(1024), r -> {
+                    Thread t = new Thread(r, "probe-bench-executor");
+                    t.setDaemon(true);
+                    return t;
+                });
         private final InetSocketAddress address;
         private final EventLoop loop;
         private final Backend backend;
@@ -130,7 +147,7 @@ public final class ProbeThroughputBenchmark {
 
         @Override
         public Executor blockingExecutor() {
-            return Runnable::run;
+            return EXECUTOR;
         }
     }
 

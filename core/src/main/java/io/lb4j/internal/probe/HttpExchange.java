@@ -63,7 +63,11 @@ final class HttpExchange implements Handler {
             this.request = null;
             this.head = null;
             this.in = null;
-            this.tls = new TlsExchange(tlsClient.engine(target), channel, ByteBuffer.wrap(header), conversation, result);
+            LoopTarget loopTarget = (LoopTarget) target;
+            // work the engine hands out (key agreement, signature checks) runs on the probe executor and
+            // comes back through the loop's queue as a readiness of nothing, which advance() takes from there
+            this.tls = new TlsExchange(tlsClient.engine(target), channel, ByteBuffer.wrap(header), conversation, result,
+                    loopTarget.blockingExecutor(), () -> loopTarget.loop().execute(() -> ready(key, 0)));
         }
     }
 

@@ -5,6 +5,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLException;
@@ -31,12 +33,22 @@ final class TlsExchange {
     /** Decrypted response bytes: room for the largest head plus one record, as unwrap needs. */
     private final byte[] head;
     private final ByteBuffer appIn;
+    private final Executor tasks;
+    private final Runnable resume;
     private boolean started;
     private boolean handshaking;
     private boolean heardFromPeer;
+    /** What the engine's delegated work threw on the executor, handed back with {@link #resume}. */
+    private volatile RuntimeException taskFailure;
 
+    /**
+     * @param tasks where the engine's delegated work runs (off the loop), or {@code null} to run it inline
+     * @param resume calls {@link #advance} again on the loop once that work is done
+     */
     TlsExchange(SSLEngine engine, SocketChannel channel, ByteBuffer prefix, HttpExchange.Conversation conversation,
-                ProbeFuture result) {
+                ProbeFuture result, Executor tasks, Runnable resume) {
+        this.tasks = tasks;
+        this.resume = resume;
         this.engine = engine;
         this.channel = channel;
         this.prefix = prefix;
@@ -52,6 +64,10 @@ final class TlsExchange {
 
     /** Moves the exchange on after the channel connected or became ready; sets the interest it waits for. */
     void advance(SelectionKey key) throws IOException {
+        RuntimeException failed = taskFailure;
+        if (failed != null) {
+            throw failed;
+        }
         while (!result.isDone()) {
             if (!flush()) {
                 key.interestOps(SelectionKey.OP_WRITE);
@@ -73,7 +89,9 @@ final class TlsExchange {
             SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
             switch (status) {
                 case NEED_TASK:
-                    runTasks();
+                    if (offload(key)) {
+                        return;
+                    }
                     break;
                 case NEED_WRAP:
                     wrap(EMPTY);
@@ -126,7 +144,33 @@ final class TlsExchange {
         return "tls: " + Reasons.of(e);
     }
 
-    /** Delegated handshake work (key exchange, certificate checks): short CPU work, run inline. */
+    /**
+     * Hands the engine's delegated work (key agreement, certificate and signature checks: about 5 ms
+     * of CPU per handshake with the JDK 17's EC code) to the probe executor, so that the loop goes on
+     * relaying meanwhile; the channel waits for nothing until it is done. True when handed off; false
+     * when it ran here (no executor, or the executor is full).
+     */
+    private boolean offload(SelectionKey key) {
+        if (tasks != null) {
+            key.interestOps(0);
+            try {
+                tasks.execute(() -> {
+                    try {
+                        runTasks();
+                    } catch (RuntimeException e) {
+                        taskFailure = e;
+                    }
+                    resume.run();
+                });
+                return true;
+            } catch (RejectedExecutionException full) {
+                // run it here rather than fail the probe
+            }
+        }
+        runTasks();
+        return false;
+    }
+
     private void runTasks() {
         Runnable task;
         while ((task = engine.getDelegatedTask()) != null) {

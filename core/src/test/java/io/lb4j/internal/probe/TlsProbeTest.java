@@ -278,6 +278,45 @@ class TlsProbeTest {
     }
 
     @Test
+    void shouldRunTheHandshakeWorkOnTheLoopWhenTheProbeExecutorIsFull() throws Exception {
+        InetSocketAddress server = https(TestCertificates.LOCALHOST, 200);
+        java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
+        LoopTarget target = new LoopTarget() {
+            @Override
+            public Backend backend() {
+                return Backend.of("localhost", server.getPort());
+            }
+
+            @Override
+            public InetSocketAddress address() {
+                return server;
+            }
+
+            @Override
+            public Duration timeout() {
+                return Duration.ofSeconds(2);
+            }
+
+            @Override
+            public io.lb4j.internal.loop.EventLoop loop() {
+                return runner.loop;
+            }
+
+            @Override
+            public java.util.concurrent.Executor blockingExecutor() {
+                return task -> {
+                    refused.incrementAndGet();
+                    throw new java.util.concurrent.RejectedExecutionException("full");
+                };
+            }
+        };
+        CompletableFuture<ProbeResult> result = new CompletableFuture<>();
+        runner.loop.execute(() -> HealthProbe.https("/", trustCa).check(target).whenComplete((r, t) -> result.complete(r)));
+        assertEquals(ProbeResult.ok(), result.get(5, TimeUnit.SECONDS));
+        assertTrue(refused.get() > 0, "the executor was asked first");
+    }
+
+    @Test
     void shouldRunOutsideTheEngineOnABlockingSocket() throws Exception {
         InetSocketAddress good = https(TestCertificates.LOCALHOST, 200);
         InetSocketAddress untrusted = https(TestCertificates.SELF_SIGNED, 200);
