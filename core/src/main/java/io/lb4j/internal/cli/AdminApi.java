@@ -47,11 +47,17 @@ final class AdminApi implements HttpServer.Service {
     static final int MAX_CONNECTIONS_LIMIT = 10_000;
     private static final int MAX_REASON_CHARS = 256;
     private static final String JSON = "application/json";
+    private static final System.Logger LOG = System.getLogger("io.lb4j");
+    /** At most one line per this long about requests refused for their token, so a flood cannot fill the log. */
+    private static final long REFUSED_LOG_INTERVAL_NS = 10_000_000_000L;
 
     private final Engine engine;
     private final AdminOverrides registry;
     private final byte[] tokenHash;
     private final Consumer<String> changes;
+    // refused tokens: on the server's loop only
+    private long refusedSinceLog;
+    private long refusedLoggedNs = System.nanoTime() - REFUSED_LOG_INTERVAL_NS;
 
     private AdminApi(Engine engine, AdminOverrides registry, String token, Consumer<String> changes) {
         this.engine = engine;
@@ -195,11 +201,27 @@ final class AdminApi implements HttpServer.Service {
         String header = request.header("authorization");
         List<String> challenge = List.of("WWW-Authenticate: Bearer realm=\"lb4j-admin\"");
         if (header == null || header.length() < 7 || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            refused(request);
             throw new Refusal(401, "token missing (expected: Authorization: Bearer TOKEN)", challenge);
         }
         byte[] given = sha256(header.substring(7).strip().getBytes(StandardCharsets.UTF_8));
         if (!MessageDigest.isEqual(given, tokenHash)) {
+            refused(request);
             throw new Refusal(403, "token wrong");
+        }
+    }
+
+    /** Counts a request refused for its token; says so on the log at most once per interval. */
+    private void refused(HttpServer.Request request) {
+        refusedSinceLog++;
+        long now = System.nanoTime();
+        if (now - refusedLoggedNs >= REFUSED_LOG_INTERVAL_NS) {
+            long count = refusedSinceLog;
+            LOG.log(System.Logger.Level.WARNING, () -> "admin: " + count + " request" + (count == 1 ? "" : "s")
+                    + " refused for a missing or wrong token since the last such line, the latest from "
+                    + Engine.format(request.peer()));
+            refusedSinceLog = 0;
+            refusedLoggedNs = now;
         }
     }
 

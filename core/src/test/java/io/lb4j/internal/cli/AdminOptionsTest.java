@@ -110,7 +110,10 @@ class AdminOptionsTest {
                 assertEquals(403, call("GET", base + "/backends", null, "Bearer " + TOKEN + "-not"));
                 assertEquals(200, call("POST", base + "/backends/" + echo.hostPort() + "/weight", "{\"weight\":3}",
                         "Bearer " + TOKEN));
-                String change = err.readLine();
+                String refusedLine = err.readLine();
+                assertTrue(refusedLine.matches("lb4j: WARNING: admin: 1 request refused for a missing or wrong token "
+                        + "since the last such line, the latest from 127\\.0\\.0\\.1:\\d+"), refusedLine);
+                String change = err.readLine(); // the 403 fell within the same 10 s: no second line
                 assertTrue(change.matches("lb4j: INFO: admin 127\\.0\\.0\\.1:\\d+: backend "
                         + Pattern.quote(echo.hostPort()) + " weight 3"), change);
                 CompletableFuture<String> restOut = drain(out);
@@ -118,7 +121,7 @@ class AdminOptionsTest {
                 p.destroy(); // SIGTERM
                 assertTrue(p.waitFor(20, TimeUnit.SECONDS));
                 assertEquals(0, p.exitValue());
-                String all = ready + where + change + restOut.get(10, TimeUnit.SECONDS) + restErr.get(10, TimeUnit.SECONDS);
+                String all = ready + where + refusedLine + change + restOut.get(10, TimeUnit.SECONDS) + restErr.get(10, TimeUnit.SECONDS);
                 assertFalse(all.contains(TOKEN), "the token appears in no output: " + all);
             } finally {
                 p.destroyForcibly();
