@@ -200,6 +200,7 @@ public final class LoadClient {
         result.values.put("ops", Long.toString(ops));
         result.values.put("p50us", Long.toString(latency.percentileUs(50)));
         result.values.put("p99us", Long.toString(latency.percentileUs(99)));
+        result.values.put("p999us", Long.toString(latency.percentileUs(99.9)));
         if (config.workload == Workload.BULK) {
             result.values.put("upGbps", format(bytesUp * 8 / 1e9 / secs));
             result.values.put("downGbps", format(bytesDown * 8 / 1e9 / secs));
