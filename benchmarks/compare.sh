@@ -9,7 +9,8 @@
 #            --jvm "default recommended host-g1"  (lb4j's JVM setups, each a target of its own in every
 #                                             round: lb4j-def = java -jar with no flags, lb4j-rec = the
 #                                             README's flags, lb4j-host = embedded in a G1 host JVM that
-#                                             allocates; default: recommended alone, labelled lb4j)
+#                                             allocates; host-zgc: the same host under ZGC, lb4j-hzgc;
+#                                             default: recommended alone, labelled lb4j)
 #            --host-alloc MB --host-live MB  (host-g1: the host thread's MB/s and live set; 100, 300)
 #            --syscalls  (rr, ws-echo, conn: count the balancer's system calls per operation with
 #                         `perf stat -e 'syscalls:sys_enter_*'` over the measurement; counts, not times)
@@ -32,6 +33,7 @@ TRIM="-XX:+UnlockExperimentalVMOptions -XX:TrimNativeHeapInterval=5000" # JDK 17
 java $TRIM -version >/dev/null 2>&1 || TRIM=""
 LB4J_JAVA_OPTS=${LB4J_JAVA_OPTS:-"-XX:+UseSerialGC -Xms16m -Xmx256m -Xmn8m $TRIM"}
 HOST_G1_OPTS="-XX:+UseG1GC -Xmx4g"
+HOST_ZGC_OPTS="-XX:+UseZGC -Xmx4g"
 while [ $# -gt 0 ]; do
   case "$1" in
     --short) RUNS=1 WARMUP=1 DURATION=2 IDLE=200 ;;
@@ -80,7 +82,8 @@ if [ -n "$JVMS" ]; then
           default) expanded+=" lb4j-def"; JVM_OF[lb4j-def]=default ;;
           recommended) expanded+=" lb4j-rec"; JVM_OF[lb4j-rec]=recommended ;;
           host-g1) expanded+=" lb4j-host"; JVM_OF[lb4j-host]=host-g1 ;;
-          *) echo "compare.sh: --jvm: unknown setup $jvm (expected: default, recommended, host-g1)" >&2; exit 2 ;;
+          host-zgc) expanded+=" lb4j-hzgc"; JVM_OF[lb4j-hzgc]=host-zgc ;;
+          *) echo "compare.sh: --jvm: unknown setup $jvm (expected: default, recommended, host-g1, host-zgc)" >&2; exit 2 ;;
         esac
       done
     else
@@ -128,12 +131,13 @@ start_target() { # target workload -> sets TARGET_ADDR, TARGET_PID, TARGET_JAVA
     lb4j*)
       TARGET_ADDR=127.0.0.1:19001
       case ${JVM_OF[$target]} in
-        host-g1)
+        host-g1|host-zgc)
+          host_opts=$HOST_G1_OPTS; [ "${JVM_OF[$target]}" = host-zgc ] && host_opts=$HOST_ZGC_OPTS
           # shellcheck disable=SC2086
-          taskset -c "$LB_CPU" java $HOST_G1_OPTS -cp "$BENCH_JAR" io.lb4j.benchmarks.load.HostJvm \
+          taskset -c "$LB_CPU" java $host_opts -cp "$BENCH_JAR" io.lb4j.benchmarks.load.HostJvm \
             --listen "$TARGET_ADDR" --backend 127.0.0.1:$b1 --backend 127.0.0.1:$b2 --threads "$LB_THREADS" \
             --alloc-mb "$HOST_ALLOC" --live-mb "$HOST_LIVE" >"$WORK/$target.log" 2>&1 &
-          TARGET_PID=$! TARGET_JAVA="--proxy-java --host-threads host-,GC_Thread,G1_" ;;
+          TARGET_PID=$! TARGET_JAVA="--proxy-java --host-threads host-,GC_Thread,G1_,ZWorker,ZDirector,ZDriver,ZStat,ZUnmapper,ZUncommitter" ;;
         *)
           opts=$LB4J_JAVA_OPTS
           [ "${JVM_OF[$target]}" = default ] && opts=""
@@ -200,14 +204,15 @@ stop_target() {
   echo "# balancers: $LB_THREADS thread(s) on core(s) $LB_CPU, generator and backends on core $GEN_CPU"
   for target in $TARGETS; do
     case ${JVM_OF[$target]:-} in
-      default) opts="" ;; recommended) opts=$LB4J_JAVA_OPTS ;; host-g1) opts=$HOST_G1_OPTS ;; *) continue ;;
+      default) opts="" ;; recommended) opts=$LB4J_JAVA_OPTS ;; host-g1) opts=$HOST_G1_OPTS ;;
+      host-zgc) opts=$HOST_ZGC_OPTS ;; *) continue ;;
     esac
     # shellcheck disable=SC2086
     gc=$(taskset -c "$LB_CPU" java $opts -XX:+PrintFlagsFinal -version 2>/dev/null \
       | awk '$2 ~ /^Use(Serial|Parallel|G1|Z|Shenandoah)GC$/ && $4 == "true" {print $2}')
     # shellcheck disable=SC2086
     heap=$(taskset -c "$LB_CPU" java $opts -XX:+PrintFlagsFinal -version 2>/dev/null | awk '$2 == "MaxHeapSize" {printf "%d MiB", $4 / 1048576}')
-    extra=""; [ "${JVM_OF[$target]}" = host-g1 ] && extra=", embedded in HostJvm: a host thread allocating ${HOST_ALLOC} MB/s, ${HOST_LIVE} MB live"
+    extra=""; [[ ${JVM_OF[$target]} = host-* ]] && extra=", embedded in HostJvm: a host thread allocating ${HOST_ALLOC} MB/s, ${HOST_LIVE} MB live"
     echo "# $target JVM: ${opts:-(no flags)} -> $gc, max heap $heap on core(s) $LB_CPU$extra"
   done
   echo "# warm-up ${WARMUP}s, measured ${DURATION}s, $RUNS run(s); load before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -218,7 +223,7 @@ for workload in $WORKLOADS; do
     for target in $TARGETS; do
       [ "$workload" = ws-idle ] && [ "$target" = direct ] && continue # nothing in between to measure
       # the host's own heap growth, not the connections, would decide the embedded balancer's RSS
-      [ "$workload" = ws-idle ] && [ "${JVM_OF[$target]:-}" = host-g1 ] && continue
+      [ "$workload" = ws-idle ] && [[ ${JVM_OF[$target]:-} = host-* ]] && continue
       start_target "$target" "$workload"
       PERF_PID=""
       if [ "$SYSCALLS" = 1 ] && [ "$TARGET_PID" != 0 ] && [[ $workload =~ ^(rr|ws-echo|conn)$ ]]; then
