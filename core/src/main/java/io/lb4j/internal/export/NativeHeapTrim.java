@@ -109,6 +109,9 @@ public final class NativeHeapTrim {
 
     private void trim() {
         try {
+            if (!MBeans.platformServerExists()) {
+                return; // not now: creating the server costs more than the trim gives back
+            }
             if (Command.trim()) {
                 trims++;
             } else {
@@ -133,9 +136,6 @@ public final class NativeHeapTrim {
 
         /** Runs the command; false when it does not exist or says it cannot trim here. */
         static boolean trim() {
-            if (!MBeans.platformServerExists()) {
-                return true; // not now: creating the server costs more than the trim returns
-            }
             try {
                 javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
                 javax.management.ObjectName name = new javax.management.ObjectName(
