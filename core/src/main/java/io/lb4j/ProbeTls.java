@@ -166,6 +166,30 @@ public final class ProbeTls {
         }
 
         /**
+         * A client certificate for mutual TLS from PEM files, as a Kubernetes TLS secret holds them:
+         * the certificate chain (leaf first) and its private key as unencrypted PKCS#8
+         * ({@code -----BEGIN PRIVATE KEY-----}; RSA, EC, Ed25519 or Ed448). The files are read now and
+         * the key is checked against the leaf.
+         *
+         * @param certificateChain the PEM certificate chain
+         * @param privateKey the PEM private key
+         * @return this builder
+         * @throws IllegalArgumentException naming {@code clientCertificate} when a file is missing or
+         *     unreadable, the key is not unencrypted PKCS#8, or it does not belong to the certificate
+         */
+        public Builder clientCertificate(Path certificateChain, Path privateKey) {
+            Objects.requireNonNull(certificateChain, "clientCertificate");
+            Objects.requireNonNull(privateKey, "clientCertificate");
+            try {
+                this.clientKeys = TlsClient.readClientPem(certificateChain, privateKey);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("clientCertificate: " + e.getMessage(), e);
+            }
+            this.clientPassword = new char[0];
+            return this;
+        }
+
+        /**
          * Checks the settings together and builds the JDK's TLS context for them.
          *
          * @return the settings

@@ -167,6 +167,34 @@ public final class TestCertificates {
         }
     }
 
+    /**
+     * {@code alias}'s certificate chain and private key as PEM files (the key unencrypted PKCS#8), as a
+     * Kubernetes TLS secret holds them: {@code [chain, key]}.
+     */
+    public Path[] pemFiles(String alias) {
+        Path chain = dir.resolve(alias + "-chain.pem");
+        Path key = dir.resolve(alias + "-key.pem");
+        try {
+            if (!Files.exists(key)) {
+                StringBuilder pem = new StringBuilder();
+                for (java.security.cert.Certificate c : all.getCertificateChain(alias)) {
+                    pem.append(pem("CERTIFICATE", c.getEncoded()));
+                }
+                Files.writeString(chain, pem);
+                Files.writeString(key, pem("PRIVATE KEY", all.getKey(alias, PASSWORD.toCharArray()).getEncoded()));
+            }
+            return new Path[] {chain, key};
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n"
+                + java.util.Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
+    }
+
     /** A server context presenting {@code alias}. */
     public SSLContext serverContext(String alias) {
         return serverContext(alias, false);

@@ -60,6 +60,9 @@ final class Options {
             "  --probe-sni NAME               server name the TLS probes send and verify (default: the",
             "                                 backend's host when it is a name)",
             "  --probe-insecure               TLS probes accept any certificate (default off)",
+            "  --probe-client-cert PATH       PEM certificate chain the TLS probes present to backends that",
+            "                                 require mutual TLS; with --probe-client-key",
+            "  --probe-client-key PATH        its private key, PEM, unencrypted PKCS#8 (BEGIN PRIVATE KEY)",
             "  --probe-port N                 probe this port instead of the backend's own",
             "  --probe-interval D             start to start, +-10% jitter (default 5s)",
             "  --probe-timeout D              (default 2s)",
@@ -146,6 +149,8 @@ final class Options {
     private Path probeCa;
     private String probeSni;
     private boolean probeInsecure;
+    private Path probeClientCert;
+    private Path probeClientKey;
     private Duration probeInterval;
     private Duration probeTimeout;
     private Integer unhealthyThreshold;
@@ -376,6 +381,13 @@ final class Options {
                 break;
             case "--probe-sni":
                 probeSni = TlsClient.checkServerName(name, value);
+                break;
+            case "--probe-client-cert":
+                probeClientCert = Path.of(value);
+                wrap(name, () -> TlsClient.readTrusted(probeClientCert, null));
+                break;
+            case "--probe-client-key":
+                probeClientKey = Path.of(value);
                 break;
             case "--probe-port":
                 probePort = integer(name, value, 1, 65535);
@@ -823,7 +835,8 @@ final class Options {
      */
     private void buildTlsProbe() {
         String given = probeCa != null ? "--probe-ca" : probeSni != null ? "--probe-sni"
-                : probeInsecure ? "--probe-insecure" : null;
+                : probeInsecure ? "--probe-insecure" : probeClientCert != null ? "--probe-client-cert"
+                : probeClientKey != null ? "--probe-client-key" : null;
         if (tlsProbe == null) {
             if (given != null && probe != null) {
                 throw new IllegalArgumentException(given + ": applies only to TLS probes (expected: --probe https:/PATH "
@@ -841,6 +854,15 @@ final class Options {
         }
         if (probeSni != null) {
             tls.serverName(probeSni);
+        }
+        if ((probeClientCert == null) != (probeClientKey == null)) {
+            throw new IllegalArgumentException(probeClientCert == null
+                    ? "--probe-client-key: given without --probe-client-cert"
+                    : "--probe-client-cert: given without --probe-client-key");
+        }
+        if (probeClientCert != null) {
+            wrap("--probe-client-key", () -> TlsClient.readClientPem(probeClientCert, probeClientKey));
+            tls.clientCertificate(probeClientCert, probeClientKey);
         }
         ProbeTls settings = wrap("--probe", tls::build);
         probe = tlsProbe[0].equals("https:") ? HealthProbe.https(tlsProbe[1], settings)

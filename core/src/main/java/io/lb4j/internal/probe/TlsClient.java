@@ -274,6 +274,86 @@ public final class TlsClient {
                 + " and certificate chain)");
     }
 
+    /**
+     * Reads a client certificate chain and its private key from PEM files (the form of a Kubernetes TLS
+     * secret's {@code tls.crt}, or of cert-manager's output): the key as unencrypted PKCS#8
+     * ({@code -----BEGIN PRIVATE KEY-----}), RSA, EC, Ed25519 or Ed448. The key is checked against the
+     * first certificate, so a mismatched pair fails here rather than at every handshake.
+     *
+     * @return a key store with one key entry, its password the empty one
+     * @throws IllegalArgumentException starting with the file name, saying what is wrong
+     */
+    public static KeyStore readClientPem(Path certificates, Path privateKey) {
+        List<X509Certificate> chain = readTrusted(certificates, null);
+        String text = new String(read(privateKey), StandardCharsets.ISO_8859_1);
+        String begin = "-----BEGIN PRIVATE KEY-----";
+        String end = "-----END PRIVATE KEY-----";
+        int from = text.indexOf(begin);
+        int to = from < 0 ? -1 : text.indexOf(end, from);
+        if (from < 0 || to < 0) {
+            String found = text.contains("-----BEGIN RSA PRIVATE KEY-----") ? "a PKCS#1 RSA key"
+                    : text.contains("-----BEGIN EC PRIVATE KEY-----") ? "a SEC1 EC key"
+                    : text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") ? "an encrypted key" : "no private key";
+            throw new IllegalArgumentException(privateKey + ": " + found + " (expected: an unencrypted PKCS#8 key, "
+                    + begin + "; convert with openssl pkcs8 -topk8 -nocrypt)");
+        }
+        byte[] der;
+        try {
+            der = java.util.Base64.getMimeDecoder().decode(text.substring(from + begin.length(), to));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(privateKey + ": the key is not valid base64", e);
+        }
+        java.security.PrivateKey key = null;
+        for (String algorithm : new String[] {"RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS"}) {
+            try {
+                key = java.security.KeyFactory.getInstance(algorithm)
+                        .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+                break;
+            } catch (GeneralSecurityException | RuntimeException notThisOne) {
+                // try the next algorithm
+            }
+        }
+        if (key == null) {
+            throw new IllegalArgumentException(privateKey + ": not a PKCS#8 RSA, EC, Ed25519 or Ed448 key");
+        }
+        if (!matches(key, chain.get(0))) {
+            throw new IllegalArgumentException(privateKey + ": does not belong to the first certificate of "
+                    + certificates);
+        }
+        try {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(null, null);
+            store.setKeyEntry("client", key, new char[0], chain.toArray(new X509Certificate[0]));
+            return store;
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException(privateKey + ": cannot hold the key: " + Reasons.of(e), e);
+        }
+    }
+
+    /** Whether {@code key} signs what {@code certificate}'s public key verifies; true when untestable. */
+    private static boolean matches(java.security.PrivateKey key, X509Certificate certificate) {
+        String algorithm;
+        switch (key.getAlgorithm()) {
+            case "RSA": algorithm = "SHA256withRSA"; break;
+            case "EC": algorithm = "SHA256withECDSA"; break;
+            case "Ed25519": case "Ed448": case "EdDSA": algorithm = key.getAlgorithm(); break;
+            default: return true;
+        }
+        try {
+            byte[] nonce = "lb4j probe key check".getBytes(StandardCharsets.US_ASCII);
+            java.security.Signature sign = java.security.Signature.getInstance(algorithm);
+            sign.initSign(key);
+            sign.update(nonce);
+            byte[] signature = sign.sign();
+            java.security.Signature verify = java.security.Signature.getInstance(algorithm);
+            verify.initVerify(certificate.getPublicKey());
+            verify.update(nonce);
+            return verify.verify(signature);
+        } catch (GeneralSecurityException | RuntimeException e) {
+            return false;
+        }
+    }
+
     private static KeyStore pkcs12(Path file, byte[] bytes, char[] password) {
         try (InputStream in = new ByteArrayInputStream(bytes)) {
             KeyStore store = KeyStore.getInstance("PKCS12");

@@ -59,6 +59,18 @@ class TlsProbeOptionsTest {
         assertTrue(CliRun.refusal("--probe", "https:health").startsWith("lb4j: --probe: "));
         assertTrue(CliRun.refusal("--probe", "wss:/a b").startsWith("lb4j: --probe: path: "));
         assertEquals("lb4j: --probe-insecure: takes no value", CliRun.refusal("--probe", "https:/h", "--probe-insecure=yes"));
+        Path[] client = certs.pemFiles(TestCertificates.CLIENT);
+        assertEquals("lb4j: --probe-client-cert: given without --probe-client-key",
+                CliRun.refusal("--probe", "https:/h", "--probe-client-cert", client[0].toString()));
+        assertEquals("lb4j: --probe-client-key: given without --probe-client-cert",
+                CliRun.refusal("--probe", "https:/h", "--probe-client-key", client[1].toString()));
+        assertEquals("lb4j: --probe-client-cert: /nonexistent/c.pem: no such file",
+                CliRun.refusal("--probe", "https:/h", "--probe-client-cert", "/nonexistent/c.pem"));
+        assertTrue(CliRun.refusal("--probe", "https:/h", "--probe-client-cert", client[0].toString(),
+                "--probe-client-key", certs.caPem().toString()).startsWith("lb4j: --probe-client-key: " + certs.caPem()
+                + ": no private key"));
+        assertEquals("lb4j: --probe-client-cert: applies only to TLS probes (expected: --probe https:/PATH or wss:/PATH)",
+                CliRun.refusal("--probe", "tcp", "--probe-client-cert", client[0].toString()));
     }
 
     @Test
@@ -84,6 +96,20 @@ class TlsProbeOptionsTest {
         }
     }
 
+    @Test
+    void shouldPresentTheClientCertificateGivenOnTheCommandLine() throws Exception {
+        try (HttpTestServer mutual = HttpTestServer.startTls(certs.serverContext(TestCertificates.LOCALHOST, true), true,
+                HttpTestServer.status(200))) {
+            String ca = certs.caPem().toString();
+            Path[] client = certs.pemFiles(TestCertificates.CLIENT);
+            assertEquals(HealthState.DOWN, firstProbe("--backend", "localhost:" + mutual.port(),
+                    "--probe", "wss:/ws", "--probe-ca", ca).state());
+            assertEquals(HealthState.UP, firstProbe("--backend", "localhost:" + mutual.port(), "--probe", "https:/health",
+                    "--probe-ca", ca, "--probe-client-cert", client[0].toString(),
+                    "--probe-client-key", client[1].toString()).state());
+        }
+    }
+
     /** Starts a balancer from {@code args} (one backend) and returns that backend after its first probe. */
     private static BalancerStats.BackendStats firstProbe(String... args) {
         String[] all = new String[args.length + 2];
@@ -99,7 +125,7 @@ class TlsProbeOptionsTest {
     @Test
     void shouldListTheTlsProbeOptionsInTheHelp() {
         for (String text : new String[] {"https:/PATH", "wss:/PATH", "--probe-ca PATH", "--probe-sni NAME",
-            "--probe-insecure"}) {
+            "--probe-insecure", "--probe-client-cert PATH", "--probe-client-key PATH"}) {
             assertTrue(Options.HELP.contains(text), text);
         }
     }

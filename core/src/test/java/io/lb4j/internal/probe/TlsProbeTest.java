@@ -18,6 +18,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.file.Path;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
@@ -218,8 +219,32 @@ class TlsProbeTest {
                     .clientCertificate(certs.keysFile(TestCertificates.CLIENT), TestCertificates.PASSWORD.toCharArray())
                     .build();
             assertEquals(ProbeResult.ok(), runner.check(HealthProbe.https("/", mutual), server.address()));
-            assertEquals(1, server.requests().size(), "only the probe with the certificate got its request through");
+            Path[] pem = certs.pemFiles(TestCertificates.CLIENT);
+            ProbeTls mutualPem = ProbeTls.builder().trustCertificates(certs.caPem()).clientCertificate(pem[0], pem[1])
+                    .build();
+            assertEquals(ProbeResult.ok(), runner.check(HealthProbe.https("/", mutualPem), server.address()));
+            assertEquals(2, server.requests().size(), "only the probes with the certificate got their request through");
         }
+    }
+
+    @Test
+    void shouldRefuseAClientKeyThatIsNotUnencryptedPkcs8OrNotTheCertificates() throws Exception {
+        Path[] client = certs.pemFiles(TestCertificates.CLIENT);
+        Path[] other = certs.pemFiles(TestCertificates.OTHER_NAME);
+        IllegalArgumentException mismatch = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ProbeTls.builder().clientCertificate(client[0], other[1]));
+        assertEquals("clientCertificate: " + other[1] + ": does not belong to the first certificate of " + client[0],
+                mismatch.getMessage());
+        Path sec1 = java.nio.file.Files.writeString(certs.dir().resolve("sec1.pem"),
+                "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n");
+        IllegalArgumentException format = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ProbeTls.builder().clientCertificate(client[0], sec1));
+        assertTrue(format.getMessage().startsWith("clientCertificate: " + sec1 + ": a SEC1 EC key (expected: an "
+                + "unencrypted PKCS#8 key"), format.getMessage());
+        IllegalArgumentException both = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> ProbeTls.builder().insecureTrustAnyCertificate(true).trustCertificates(certs.caPem()).build());
+        assertTrue(both.getMessage().startsWith("insecureTrustAnyCertificate: true with trustCertificates "),
+                both.getMessage());
     }
 
     @Test
