@@ -13,16 +13,27 @@ import java.util.List;
  *
  * @param activeConnections client connections open now
  * @param totalConnections client connections accepted since start
- * @param rejectedConnections client connections closed before relaying (no usable backend, limits)
+ * @param rejectedConnections client connections refused: by the allow and deny ranges, the
+ *     per-client limit, or a missing or bad PROXY header (closed without being relayed for want of a
+ *     backend: {@code unserved})
  * @param listeners one entry per frontend address, in the order given to the builder
  * @param backends one entry per configured backend, in the registry's order
  * @param acceptPauses how often accepting paused, by reason
  * @param rebalancedConnections connections the rebalancer closed so that their clients reconnect to a
  *     lighter backend ({@link Balancer.Builder#rebalance})
+ * @param unserved client connections closed without being relayed because no backend could take
+ *     them, by reason (apart from the rejected ones)
+ * @param faults faults the balancer caught and survived since start (a handler, timer, probe,
+ *     registry, policy or listener that threw; an {@code accept} that failed): 0 in a healthy run.
+ *     Each fault cost at most the one connection it hit; the first of each kind is logged with its
+ *     stack trace on the logger {@code io.lb4j.faults}
+ * @param eventLoopFailures event loops that ended while the balancer ran (their connections were
+ *     closed; the front-door health endpoint then answers unhealthy): 0 unless the JVM ran out of
+ *     memory or stack, or a selector broke
  */
 public record BalancerStats(long activeConnections, long totalConnections, long rejectedConnections,
                             List<ListenerStats> listeners, List<BackendStats> backends, AcceptPauses acceptPauses,
-                            long rebalancedConnections) {
+                            long rebalancedConnections, Unserved unserved, long faults, long eventLoopFailures) {
 
     /**
      * Copies the lists.
@@ -34,11 +45,55 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
      * @param backends one entry per configured backend, copied
      * @param acceptPauses how often accepting paused, by reason; not null
      * @param rebalancedConnections connections the rebalancer closed
+     * @param unserved clients closed for want of a backend, by reason; not null
+     * @param faults faults caught and survived
+     * @param eventLoopFailures event loops that ended while running
      */
     public BalancerStats {
         listeners = List.copyOf(listeners);
         backends = List.copyOf(backends);
         java.util.Objects.requireNonNull(acceptPauses, "acceptPauses");
+        java.util.Objects.requireNonNull(unserved, "unserved");
+    }
+
+    /**
+     * A snapshot with no unserved connection, fault or loop failure.
+     *
+     * @param activeConnections client connections open now
+     * @param totalConnections client connections accepted since start
+     * @param rejectedConnections client connections refused
+     * @param listeners one entry per frontend address, copied
+     * @param backends one entry per configured backend, copied
+     * @param acceptPauses how often accepting paused, by reason; not null
+     * @param rebalancedConnections connections the rebalancer closed
+     */
+    public BalancerStats(long activeConnections, long totalConnections, long rejectedConnections,
+                         List<ListenerStats> listeners, List<BackendStats> backends, AcceptPauses acceptPauses,
+                         long rebalancedConnections) {
+        this(activeConnections, totalConnections, rejectedConnections, listeners, backends, acceptPauses,
+                rebalancedConnections, new Unserved(0, 0, 0, 0), 0, 0);
+    }
+
+    /**
+     * Client connections closed without being relayed because no backend could take them (Prometheus
+     * {@code lb4j_unserved_connections_total{reason=...}}).
+     *
+     * @param noBackend no backend was usable (all down, draining or admin-down, or none configured)
+     * @param backendFull every usable backend was at its connection limit (or its connect rate), so
+     *     no connect was tried; also a client turned away because the wait queue was full
+     * @param connectFailed every connect attempt failed (refused, timed out, unreachable), or no
+     *     socket could be opened for the backend within the connect timeout
+     * @param queueTimeout a client that waited for a slot at a full backend and got none in time
+     */
+    public record Unserved(long noBackend, long backendFull, long connectFailed, long queueTimeout) {
+        /**
+         * All reasons together.
+         *
+         * @return the sum of the four counts
+         */
+        public long total() {
+            return noBackend + backendFull + connectFailed + queueTimeout;
+        }
     }
 
     /**

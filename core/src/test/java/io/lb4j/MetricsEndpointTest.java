@@ -99,7 +99,8 @@ class MetricsEndpointTest {
             assertEquals(0.0, e.value("lb4j_connections_total"));
             assertEquals(0.0, e.value("lb4j_rejected_connections_total"));
             for (String global : List.of("lb4j_accept_limit_pauses_total", "lb4j_accept_rate_pauses_total",
-                    "lb4j_accept_resource_pauses_total", "lb4j_rebalanced_connections_total")) {
+                    "lb4j_accept_resource_pauses_total", "lb4j_rebalanced_connections_total", "lb4j_faults_total",
+                    "lb4j_event_loop_failures_total")) {
                 assertEquals(0.0, e.value(global), global);
                 assertEquals("counter", e.types().get(global), global);
             }
@@ -116,12 +117,16 @@ class MetricsEndpointTest {
                 assertEquals(0.0, e.value("lb4j_admin_requests_total{status=\"" + status + "\"}"), status);
             }
             assertEquals(0.0, e.value("lb4j_admin_changes_total"));
-            assertEquals(2 * (6 + 2 + 6) + 3 + 4 + 3 + 1, e.samples().size());
+            for (String reason : List.of("no-backend", "backend-full", "connect-failed", "queue-timeout")) {
+                assertEquals(0.0, e.value("lb4j_unserved_connections_total{reason=\"" + reason + "\"}"), reason);
+            }
+            assertEquals("counter", e.types().get("lb4j_unserved_connections_total"));
+            assertEquals(2 * (6 + 2 + 6) + 3 + 4 + 3 + 1 + 6, e.samples().size());
             assertEquals("gauge", e.types().get("lb4j_backend_up"));
             assertEquals("gauge", e.types().get("lb4j_active_connections"));
             assertEquals("counter", e.types().get("lb4j_backend_bytes_total"));
             assertEquals("counter", e.types().get("lb4j_rejected_connections_total"));
-            assertEquals(16, e.help().size());
+            assertEquals(19, e.help().size());
         }
     }
 
@@ -190,7 +195,8 @@ class MetricsEndpointTest {
             assertTrue(body.contains("{\"backend\":\"" + a.hostPort() + "\",\"weight\":1,\"adminState\":\"up\","
                     + "\"state\":\"up\""), body);
             assertTrue(body.endsWith("],\"acceptPauses\":{\"limit\":0,\"rate\":0,\"resources\":0},"
-                    + "\"rebalancedConnections\":0}"), body);
+                    + "\"rebalancedConnections\":0,\"unservedConnections\":{\"noBackend\":0,\"backendFull\":0,"
+                    + "\"connectFailed\":0,\"queueTimeout\":0},\"faults\":0,\"eventLoopFailures\":0}"), body);
             assertTrue(body.contains("\"bytesToBackend\":" + sentTo[0] + ","), body);
             assertTrue(body.contains("\"bytesToBackend\":" + sentTo[1] + ","), body);
         }

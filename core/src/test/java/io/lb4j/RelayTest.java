@@ -211,7 +211,9 @@ class RelayTest {
         client.setSoTimeout(5_000);
         int read = readOrReset(client);
         assertEquals(-1, read, "closed, not left hanging");
-        Await.until("rejection counted", () -> lb.stats().rejectedConnections() == 1, WAIT);
+        Await.until("counted as unserved for want of a backend",
+                () -> lb.stats().unserved().equals(new BalancerStats.Unserved(1, 0, 0, 0)), WAIT);
+        assertEquals(0, lb.stats().rejectedConnections(), "not refused by a rule");
     }
 
     @Test
@@ -230,7 +232,7 @@ class RelayTest {
         Socket client = connect(lb);
         int read = readOrReset(client);
         assertEquals(-1, read, "closed: the only backend refused");
-        Await.until("the attempt counted", () -> lb.stats().rejectedConnections() == 1, WAIT);
+        Await.until("the attempt counted", () -> lb.stats().unserved().connectFailed() == 1, WAIT);
         assertEquals(1, lb.stats().backends().get(0).connectFailures(), "one attempt, not three at one backend");
     }
 

@@ -215,9 +215,10 @@ class StatsAndEventsTest {
             }
             BalancerStats stats = lb.stats();
             assertEquals(1, stats.totalConnections());
-            assertEquals(1, stats.rejectedConnections());
+            assertEquals(0, stats.rejectedConnections(), "not refused: unserved");
+            assertEquals(new BalancerStats.Unserved(0, 0, 1, 0), stats.unserved());
             assertEquals(0, stats.activeConnections());
-            assertEquals(1, stats.listeners().get(0).rejectedConnections());
+            assertEquals(0, stats.listeners().get(0).rejectedConnections());
             assertEquals(1, stats.backends().get(0).connectFailures());
             assertEquals(0, stats.backends().get(0).totalConnections());
             assertEquals(0, recorder.opened.size());

@@ -573,8 +573,10 @@ public final class Engine implements Relay.Events {
         }
         try {
             config.listener().backendStateChanged(state.backend(), from, to, reason);
-        } catch (RuntimeException e) {
-            faults.record("listener", e);
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable t) {
+            faults.record("listener", t);
         }
     }
 
@@ -600,8 +602,10 @@ public final class Engine implements Relay.Events {
                     pair.bytesToClient(), null, pair.proxyTlvs());
             try {
                 config.listener().connectionOpened(event);
-            } catch (RuntimeException e) {
-                faults.record("listener", e);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable t) {
+                faults.record("listener", t); // whatever a listener throws costs nothing but the count
             }
         }
         HealthChecker.connected(pair.backend());
@@ -613,8 +617,10 @@ public final class Engine implements Relay.Events {
             try {
                 config.listener().connectionRejected(new ConnectionEvent(Instant.now(), client, frontend.address(),
                         null, java.time.Duration.ZERO, 0, 0, why));
-            } catch (RuntimeException e) {
-                faults.record("listener", e);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable t) {
+                faults.record("listener", t); // whatever a listener throws costs nothing but the count
             }
         }
     }
@@ -626,8 +632,10 @@ public final class Engine implements Relay.Events {
             rebalanced.increment();
         }
         boolean rejected = pair.backend() == null;
-        if (rejected) {
-            pair.frontendListener().rejected(loopOf(pair));
+        if (pair.unserved() != null) {
+            pair.frontendListener().unserved(loopOf(pair), pair.unserved());
+        } else if (why.startsWith(ConnectionPair.BAD_PROXY_HEADER)) {
+            pair.frontendListener().rejected(loopOf(pair)); // the contract's "rejected": refused, not unserved
         }
         long durationNs = Math.max(0, pair.loop().nowNs() - pair.openedNs()); // cycle clock vs. accept stamp
         if (flight != null) {
@@ -644,8 +652,10 @@ public final class Engine implements Relay.Events {
                 } else {
                     config.listener().connectionClosed(event);
                 }
-            } catch (RuntimeException e) {
-                faults.record("listener", e);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable t) {
+                faults.record("listener", t); // whatever a listener throws costs nothing but the count
             }
         }
         int count = open.decrementAndGet();
@@ -715,10 +725,11 @@ public final class Engine implements Relay.Events {
 
     /**
      * Healthy for a balancer in front: running, not about to drain or draining, and at least the
-     * minimum of usable backends (drain, down and admin-down ones do not count). Lock-free.
+     * minimum of usable backends (drain, down and admin-down ones do not count), and no event loop has
+     * failed. Lock-free.
      */
     public boolean frontHealthy() {
-        if (frontDown || draining || !loopsRunning) {
+        if (frontDown || draining || !loopsRunning || faults.loopFailures() > 0) {
             return false;
         }
         int usable = 0;
@@ -786,7 +797,7 @@ public final class Engine implements Relay.Events {
         for (int i = 0; i < count; i++) {
             onLoop |= running[i].inLoop();
         }
-        StatsGather gather = new StatsGather(fronts, members, accepting, rebalanced::sum, count);
+        StatsGather gather = new StatsGather(fronts, members, accepting, rebalanced::sum, faults, count);
         for (int i = 0; i < count; i++) {
             EventLoop loop = running[i];
             int id = i;
@@ -1316,6 +1327,11 @@ public final class Engine implements Relay.Events {
         }
     }
 
+    /**
+     * Runs {@code task} on {@code loop}; the future fails at once when the loop has ended (a loop that
+     * failed runs no more tasks, and its channels are closed already), so start and close never wait
+     * on a dead loop.
+     */
     private static CompletableFuture<Void> onLoop(EventLoop loop, Runnable task) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         loop.execute(() -> {
@@ -1326,6 +1342,8 @@ public final class Engine implements Relay.Events {
                 done.completeExceptionally(e);
             }
         });
+        loop.terminated().whenComplete((v, e) -> done.completeExceptionally(
+                new IllegalStateException("event loop " + loop.id() + " has ended", e)));
         return done;
     }
 

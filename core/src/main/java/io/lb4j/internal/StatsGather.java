@@ -5,6 +5,7 @@ import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.pool.Counters;
 import io.lb4j.internal.relay.Acceptor;
 import io.lb4j.internal.relay.Frontend;
+import io.lb4j.internal.relay.Unserved;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -13,20 +14,25 @@ import java.util.function.LongSupplier;
 /**
  * One snapshot in progress: each loop copies its own counter slots into {@code shares[loop]} on its
  * thread, which gives the copy a happens-before edge with every write the loop made until then.
- * Layout of a share: per frontend (accepted, rejected, open), then per backend (connections,
+ * Layout of a share: per frontend (accepted, rejected, open, then one slot per {@link Unserved}
+ * reason), then per backend (connections,
  * connect failures, bytes to backend, bytes to client), then the loop's acceptors' pauses (limit,
  * rate, resources).
  */
 final class StatsGather {
+    private static final Unserved[] REASONS = Unserved.values();
+    private static final int PER_FRONT = 3 + REASONS.length;
     final List<Frontend> fronts;
     final List<BackendState> members;
     final List<Acceptor> accepting;
     final LongSupplier rebalanced;
+    final Faults faults;
     final long[][] shares;
     final CompletableFuture<?>[] done;
 
     StatsGather(List<Frontend> fronts, List<BackendState> members, List<Acceptor> accepting,
-                LongSupplier rebalanced, int loopCount) {
+                LongSupplier rebalanced, Faults faults, int loopCount) {
+        this.faults = faults;
         this.fronts = fronts;
         this.members = members;
         this.accepting = accepting;
@@ -36,7 +42,7 @@ final class StatsGather {
     }
 
     int length() {
-        return fronts.size() * 3 + members.size() * 4 + 3;
+        return fronts.size() * PER_FRONT + members.size() * 4 + 3;
     }
 
     long[] read(int loop) {
@@ -46,6 +52,9 @@ final class StatsGather {
             share[i++] = f.acceptedOn(loop);
             share[i++] = f.rejectedOn(loop);
             share[i++] = f.openOn(loop);
+            for (Unserved reason : REASONS) {
+                share[i++] = f.unservedOn(loop, reason);
+            }
         }
         for (BackendState b : members) {
             Counters c = b.counters(loop);
@@ -85,13 +94,17 @@ final class StatsGather {
         long accepted = 0;
         long rejected = 0;
         long active = 0;
+        long[] unserved = new long[REASONS.length];
         int i = 0;
         for (Frontend f : fronts) {
             listeners.add(new BalancerStats.ListenerStats(f.address(), sum[i + 2], sum[i], sum[i + 1]));
             accepted += sum[i];
             rejected += sum[i + 1];
             active += sum[i + 2];
-            i += 3;
+            for (int r = 0; r < REASONS.length; r++) {
+                unserved[r] += sum[i + 3 + r];
+            }
+            i += PER_FRONT;
         }
         List<BalancerStats.BackendStats> backends = new ArrayList<>();
         for (BackendState b : members) {
@@ -101,6 +114,10 @@ final class StatsGather {
             i += 4;
         }
         return new BalancerStats(active, accepted, rejected, listeners, backends,
-                new BalancerStats.AcceptPauses(sum[i], sum[i + 1], sum[i + 2]), rebalanced.getAsLong());
+                new BalancerStats.AcceptPauses(sum[i], sum[i + 1], sum[i + 2]), rebalanced.getAsLong(),
+                new BalancerStats.Unserved(unserved[Unserved.NO_BACKEND.ordinal()],
+                        unserved[Unserved.BACKEND_FULL.ordinal()], unserved[Unserved.CONNECT_FAILED.ordinal()],
+                        unserved[Unserved.QUEUE_TIMEOUT.ordinal()]),
+                faults.total(), faults.loopFailures());
     }
 }

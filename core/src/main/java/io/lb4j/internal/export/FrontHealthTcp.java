@@ -1,6 +1,7 @@
 package io.lb4j.internal.export;
 
 import io.lb4j.internal.Faults;
+import io.lb4j.internal.loop.AcceptBackoff;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Handler;
 import io.lb4j.internal.loop.Timer;
@@ -28,7 +29,9 @@ public final class FrontHealthTcp extends Timer implements Handler {
     private final InetSocketAddress address;
     private final BooleanSupplier healthy;
     private final Faults faults;
+    private final AcceptBackoff backoff;
     private ServerSocketChannel server;
+    private SelectionKey key;
     private boolean stopped;
     private boolean reusePort;
 
@@ -39,6 +42,11 @@ public final class FrontHealthTcp extends Timer implements Handler {
         this.address = address;
         this.healthy = healthy;
         this.faults = faults;
+        this.backoff = new AcceptBackoff(loop, () -> {
+            if (key != null && key.isValid()) {
+                key.interestOps(SelectionKey.OP_ACCEPT);
+            }
+        });
     }
 
     /**
@@ -106,7 +114,7 @@ public final class FrontHealthTcp extends Timer implements Handler {
     /** Starts: open while healthy, checked every {@value #CHECK_MS} ms; on the loop's thread. */
     public void register() throws IOException {
         if (healthy.getAsBoolean()) {
-            server.register(loop.selector(), SelectionKey.OP_ACCEPT, this);
+            key = server.register(loop.selector(), SelectionKey.OP_ACCEPT, this);
         } else {
             closeQuietly(server);
             server = null;
@@ -118,6 +126,7 @@ public final class FrontHealthTcp extends Timer implements Handler {
     public void stop() {
         stopped = true;
         loop.timers().cancel(this);
+        backoff.cancel();
         if (server != null) {
             closeQuietly(server);
             server = null;
@@ -133,7 +142,7 @@ public final class FrontHealthTcp extends Timer implements Handler {
         if (up && server == null) {
             try {
                 server = open(address, reusePort);
-                server.register(loop.selector(), SelectionKey.OP_ACCEPT, this);
+                key = server.register(loop.selector(), backoff.paused() ? 0 : SelectionKey.OP_ACCEPT, this);
             } catch (IOException e) {
                 faults.record("front-health reopen", e);
                 if (server != null) {
@@ -155,10 +164,13 @@ public final class FrontHealthTcp extends Timer implements Handler {
             try {
                 channel = server.accept();
             } catch (IOException e) {
+                // out of descriptors, typically: the listener stays ready, so back off instead of spinning
                 faults.record("front-health accept", e);
+                backoff.pause(key);
                 return;
             }
             if (channel == null) {
+                backoff.succeeded();
                 return;
             }
             closeQuietly(channel);

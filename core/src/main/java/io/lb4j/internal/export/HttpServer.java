@@ -2,6 +2,7 @@ package io.lb4j.internal.export;
 
 import io.lb4j.internal.Faults;
 import io.lb4j.internal.loop.EventLoop;
+import io.lb4j.internal.loop.AcceptBackoff;
 import io.lb4j.internal.loop.Handler;
 import io.lb4j.internal.loop.Timer;
 import java.io.IOException;
@@ -145,6 +146,7 @@ public final class HttpServer implements Handler {
     private final IntConsumer statuses;
     private final Faults faults;
     private final String name;
+    private final AcceptBackoff backoff;
     private SelectionKey key;
     private int exchanges;
     private long refused;
@@ -159,6 +161,11 @@ public final class HttpServer implements Handler {
         this.service = service;
         this.statuses = statuses;
         this.faults = faults;
+        this.backoff = new AcceptBackoff(loop, () -> {
+            if (key != null && key.isValid()) {
+                key.interestOps(SelectionKey.OP_ACCEPT);
+            }
+        });
     }
 
     /**
@@ -228,6 +235,7 @@ public final class HttpServer implements Handler {
 
     /** Stops accepting; on the loop's thread (exchanges in flight finish or time out). */
     public void stop() {
+        backoff.cancel();
         if (key != null) {
             key.cancel();
         }
@@ -250,10 +258,13 @@ public final class HttpServer implements Handler {
             try {
                 channel = server.accept();
             } catch (IOException e) {
+                // out of descriptors, typically: the listener stays ready, so back off instead of spinning
                 faults.record(name + " accept", e);
+                backoff.pause(key);
                 return;
             }
             if (channel == null) {
+                backoff.succeeded();
                 return;
             }
             if (exchanges >= limits.maxExchanges()) {

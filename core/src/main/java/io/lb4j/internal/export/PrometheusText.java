@@ -59,8 +59,15 @@ public final class PrometheusText {
         family(out, "lb4j_connections_total", "counter", "Client connections accepted.");
         out.append("lb4j_connections_total ").append(stats.totalConnections()).append('\n');
         family(out, "lb4j_rejected_connections_total", "counter",
-                "Client connections closed before relaying (no usable backend, limits, access rules).");
+                "Client connections refused: allow and deny ranges, per-client limit, missing or bad PROXY header.");
         out.append("lb4j_rejected_connections_total ").append(stats.rejectedConnections()).append('\n');
+        family(out, "lb4j_unserved_connections_total", "counter",
+                "Client connections closed without being relayed because no backend could take them, by reason.");
+        BalancerStats.Unserved unserved = stats.unserved();
+        unserved(out, "no-backend", unserved.noBackend());
+        unserved(out, "backend-full", unserved.backendFull());
+        unserved(out, "connect-failed", unserved.connectFailed());
+        unserved(out, "queue-timeout", unserved.queueTimeout());
         // global series carry no labels (the CLI contract), hence one family per pause reason
         global(out, "lb4j_accept_limit_pauses_total",
                 "Times accepting paused because the global connection limit was reached.", stats.acceptPauses().limit());
@@ -72,6 +79,11 @@ public final class PrometheusText {
         global(out, "lb4j_rebalanced_connections_total",
                 "Connections the rebalancer closed so that their clients reconnect to a lighter backend.",
                 stats.rebalancedConnections());
+        global(out, "lb4j_faults_total",
+                "Faults caught and survived (each cost at most the connection it hit); 0 in a healthy run.",
+                stats.faults());
+        global(out, "lb4j_event_loop_failures_total",
+                "Event loops that ended while running (their connections were closed).", stats.eventLoopFailures());
         return out.toString();
     }
 
@@ -138,6 +150,10 @@ public final class PrometheusText {
         family(out, "lb4j_admin_changes_total", "counter", "Changes made through the admin API.");
         out.append("lb4j_admin_changes_total ").append(changes).append('\n');
         return out.toString();
+    }
+
+    private static void unserved(StringBuilder out, String reason, long value) {
+        out.append("lb4j_unserved_connections_total{reason=\"").append(reason).append("\"} ").append(value).append('\n');
     }
 
     private static void global(StringBuilder out, String name, String help, long value) {

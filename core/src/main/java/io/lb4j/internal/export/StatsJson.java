@@ -17,7 +17,9 @@ public final class StatsJson {
     /**
      * The snapshot as JSON: {@code {"activeConnections":..,"totalConnections":..,
      * "rejectedConnections":..,"listeners":[..],"backends":[..],
-     * "acceptPauses":{"limit":..,"rate":..,"resources":..},"rebalancedConnections":..}}.
+     * "acceptPauses":{"limit":..,"rate":..,"resources":..},"rebalancedConnections":..,
+     * "unservedConnections":{"noBackend":..,"backendFull":..,"connectFailed":..,"queueTimeout":..},
+     * "faults":..,"eventLoopFailures":..}}.
      */
     public static String render(BalancerStats stats) {
         StringBuilder out = new StringBuilder(256 + 384 * stats.backends().size());
@@ -69,6 +71,12 @@ public final class StatsJson {
                 .append(",\"rate\":").append(stats.acceptPauses().rate())
                 .append(",\"resources\":").append(stats.acceptPauses().resources())
                 .append("},\"rebalancedConnections\":").append(stats.rebalancedConnections())
+                .append(",\"unservedConnections\":{\"noBackend\":").append(stats.unserved().noBackend())
+                .append(",\"backendFull\":").append(stats.unserved().backendFull())
+                .append(",\"connectFailed\":").append(stats.unserved().connectFailed())
+                .append(",\"queueTimeout\":").append(stats.unserved().queueTimeout())
+                .append("},\"faults\":").append(stats.faults())
+                .append(",\"eventLoopFailures\":").append(stats.eventLoopFailures())
                 .append('}').toString();
     }
 

@@ -56,7 +56,7 @@ public final class EventLoop implements Runnable {
             throw new UncheckedIOException("cannot open a selector", e);
         }
         this.nowNs = System.nanoTime();
-        this.timers = new TimerWheel(TICK_NS, 1024, nowNs);
+        this.timers = new TimerWheel(TICK_NS, 1024, nowNs, this::timerFailed);
         this.thread = new Thread(this, name);
         this.thread.setDaemon(true);
     }
@@ -157,19 +157,23 @@ public final class EventLoop implements Runnable {
     public synchronized void shutdown() {
         running = false;
         if (thread.getState() == Thread.State.NEW) {
-            closeAll(); // never started: nothing runs to do it
+            closeAll(null); // never started: nothing runs to do it
         } else {
             selector.wakeup();
         }
     }
 
-    /** Completes once the thread has closed every channel registered here and ended. */
+    /**
+     * Completes once the thread has closed every channel registered here and ended: normally after
+     * {@link #shutdown()}, exceptionally with the cause when the loop failed on its own.
+     */
     public CompletableFuture<Void> terminated() {
         return terminated;
     }
 
     @Override
     public void run() {
+        Throwable ended = null;
         try {
             while (running) {
                 wakeupPending.set(false);
@@ -188,32 +192,56 @@ public final class EventLoop implements Runnable {
                 runTasks();
                 timers.expire(nowNs);
             }
-        } catch (IOException e) {
-            faults.record("event loop select", e);
-        } catch (Error e) {
-            terminated.completeExceptionally(e);
-            throw e;
+        } catch (IOException | RuntimeException | Error e) {
+            // only what no handler, task or timer could contain gets here: the selector itself failed,
+            // or the JVM is out of memory or stack; the balancer must learn it lost this loop
+            // (not rethrown: the thread's default handler would print a stack trace on standard error)
+            ended = e;
+            faults.loopFailed(thread.getName(), e);
         } finally {
-            closeAll();
+            closeAll(ended);
         }
     }
 
+    /**
+     * Dispatches one ready key. A key cancelled earlier in the same batch (its pair closed by the
+     * other side's handler) may still be handed over: {@link Selector#select(Consumer, long)} allows
+     * it, and its ready set can no longer be read, so it is skipped.
+     */
     private void ready(SelectionKey key) {
+        if (!key.isValid()) {
+            return;
+        }
+        Handler handler = (Handler) key.attachment();
         try {
-            ((Handler) key.attachment()).ready(key, key.readyOps());
+            handler.ready(key, key.readyOps());
         } catch (VirtualMachineError e) {
             throw e;
         } catch (Throwable t) {
-            // also LinkageErrors: a class that failed to load (say, for want of a descriptor) fails one
-            // connection, not the loop and every connection on it
-            // a peer or plug-in fault must never stop the loop
+            // also LinkageErrors: a class that failed to load (say, for want of a descriptor) fails what
+            // this handler owns, not the loop and every connection on it
             faults.record("event loop handler", t);
-            key.cancel();
             try {
-                key.channel().close();
-            } catch (IOException ignored) {
-                // already failing
+                handler.failed(key, t);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable again) {
+                faults.record("event loop handler failure", again);
+                key.cancel();
+                closeAfterDeregister(key.channel());
             }
+        }
+    }
+
+    /** A timer's callback threw: counted, then the timer's owner releases what it holds. */
+    private void timerFailed(Timer timer, Throwable cause) {
+        faults.record("event loop timer", cause);
+        try {
+            timer.failed(cause);
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (Throwable again) {
+            faults.record("event loop timer failure", again);
         }
     }
 
@@ -225,7 +253,7 @@ public final class EventLoop implements Runnable {
             }
             try {
                 task.run();
-            } catch (Error e) {
+            } catch (VirtualMachineError e) {
                 throw e;
             } catch (Throwable t) {
                 faults.record("event loop task", t);
@@ -233,15 +261,18 @@ public final class EventLoop implements Runnable {
         }
     }
 
-    private void closeAll() {
+    private void closeAll(Throwable ended) {
         try {
             for (SelectionKey key : new java.util.ArrayList<>(selector.keys())) {
                 Object attachment = key.attachment();
                 if (attachment instanceof Handler) {
                     try {
                         ((Handler) attachment).shutdown(key);
-                    } catch (RuntimeException e) {
-                        faults.record("event loop shutdown", e);
+                    } catch (VirtualMachineError e) {
+                        throw e;
+                    } catch (Throwable t) {
+                        faults.record("event loop shutdown", t);
+                        key.channel().close();
                     }
                 } else {
                     key.channel().close();
@@ -258,10 +289,16 @@ public final class EventLoop implements Runnable {
         while ((task = tasks.poll()) != null) {
             try {
                 task.run();
-            } catch (RuntimeException e) {
-                faults.record("event loop task at shutdown", e);
+            } catch (VirtualMachineError e) {
+                throw e;
+            } catch (Throwable t) {
+                faults.record("event loop task at shutdown", t);
             }
         }
-        terminated.complete(null);
+        if (ended == null) {
+            terminated.complete(null);
+        } else {
+            terminated.completeExceptionally(ended);
+        }
     }
 }

@@ -26,4 +26,14 @@ public abstract class Timer {
      * @param nowNs the loop's clock for this cycle
      */
     protected abstract void expired(long nowNs);
+
+    /**
+     * {@link #expired} threw {@code cause}, which the wheel's owner has counted: release what the
+     * failure leaves behind (a connection pair closes itself). Default: nothing, the timer stays
+     * disarmed.
+     *
+     * @param cause what {@link #expired} threw
+     */
+    protected void failed(Throwable cause) {
+    }
 }

@@ -10,6 +10,7 @@ public final class TimerWheel {
     private final int mask;
     private final long tickNs;
     private final long originNs;
+    private final java.util.function.BiConsumer<Timer, Throwable> onFault;
     private long processedTick;
     private int size;
 
@@ -19,6 +20,18 @@ public final class TimerWheel {
      * @param nowNs the clock at creation
      */
     public TimerWheel(long tickNs, int slotCount, long nowNs) {
+        this(tickNs, slotCount, nowNs, null);
+    }
+
+    /**
+     * @param tickNs resolution; deadlines fire up to one tick late
+     * @param slotCount a power of two
+     * @param nowNs the clock at creation
+     * @param onFault told of a timer whose {@link Timer#expired} threw (anything but a
+     *     {@link VirtualMachineError}), after which the other due timers still fire; {@code null}:
+     *     the throwable leaves {@link #expire}, and the timers not yet fired fire on the next call
+     */
+    public TimerWheel(long tickNs, int slotCount, long nowNs, java.util.function.BiConsumer<Timer, Throwable> onFault) {
         if (Integer.bitCount(slotCount) != 1) {
             throw new IllegalArgumentException("slotCount: " + slotCount + " (expected: a power of two)");
         }
@@ -27,6 +40,7 @@ public final class TimerWheel {
         this.tickNs = tickNs;
         this.originNs = nowNs;
         this.processedTick = 0;
+        this.onFault = onFault;
     }
 
     /** Timers armed now. */
@@ -101,7 +115,14 @@ public final class TimerWheel {
                 if (t.deadlineNs - nowNs <= 0) {
                     unlink(t);
                     fired++;
-                    t.expired(nowNs);
+                    try {
+                        t.expired(nowNs);
+                    } catch (RuntimeException | Error e) {
+                        if (onFault == null || e instanceof VirtualMachineError) {
+                            throw e;
+                        }
+                        onFault.accept(t, e);
+                    }
                     if (next != null && next.slot != slot) {
                         next = slots[slot]; // the callback disarmed our successor: walk the slot again
                     }

@@ -1,5 +1,6 @@
 package io.lb4j.internal.relay;
 
+import io.lb4j.internal.loop.AcceptBackoff;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Handler;
 import io.lb4j.internal.loop.Timer;
@@ -20,10 +21,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and deny lists or the per-client limit keep out, before reading a byte from them. With an accept
  * rate it stops while the global token bucket is empty and resumes on a timer when the next token is due.
  */
-public final class Acceptor extends Timer implements Handler {
+public final class Acceptor implements Handler {
     private static final int ACCEPTS_PER_EVENT = 64;
-    private static final long MIN_PAUSE_NS = 100_000_000L;
-    private static final long MAX_PAUSE_NS = 1_000_000_000L;
 
     private final Relay relay;
     private final EventLoop loop;
@@ -31,19 +30,17 @@ public final class Acceptor extends Timer implements Handler {
     private final ServerSocketChannel server;
     private final int[] order;
     private final Runnable resume = this::resume;
+    private final AcceptBackoff backoff;
     private SelectionKey key;
-    private long pauseNs = MIN_PAUSE_NS;
-    private long pauses;
     private long limitPauses;
     private boolean limitPaused;
-    private boolean faultPaused;
     private boolean ratePaused;
     private long ratePauses;
     private final Timer rateResume = new Timer() {
         @Override
         protected void expired(long nowNs) {
             ratePaused = false;
-            if (key.isValid() && !limitPaused && !faultPaused) {
+            if (key.isValid() && !limitPaused && !backoff.paused()) {
                 key.interestOps(SelectionKey.OP_ACCEPT);
             }
         }
@@ -61,6 +58,7 @@ public final class Acceptor extends Timer implements Handler {
         this.frontend = frontend;
         this.server = server;
         this.order = new int[relay.connectAttempts()];
+        this.backoff = new AcceptBackoff(loop, this::resumeAfterFault);
         frontend.acceptor(loop.id(), this);
     }
 
@@ -71,7 +69,7 @@ public final class Acceptor extends Timer implements Handler {
 
     /** Stops accepting and closes the listening channel; on the loop's thread. */
     public void stop() {
-        loop.timers().cancel(this);
+        backoff.cancel();
         loop.timers().cancel(rateResume);
         if (key != null) {
             key.cancel();
@@ -101,7 +99,7 @@ public final class Acceptor extends Timer implements Handler {
 
     /** Times accepting was paused for lack of resources; on the loop's thread. */
     public long pauses() {
-        return pauses;
+        return backoff.pauses();
     }
 
     /** Times accepting was paused for the global connection limit; on the loop's thread. */
@@ -142,7 +140,19 @@ public final class Acceptor extends Timer implements Handler {
                 return; // the new pair ran out of descriptors and paused accepting
             }
         }
-        pauseNs = MIN_PAUSE_NS;
+        backoff.succeeded();
+    }
+
+    /**
+     * Something this acceptor called threw outside any one client's setup (the loop counted it): the
+     * listener stays open, and accepting backs off as for a failed {@code accept()}, so a fault that
+     * repeats cannot spin the loop.
+     */
+    @Override
+    public void failed(SelectionKey k, Throwable cause) {
+        if (key != null && key.isValid() && key.interestOps() != 0) {
+            backoff.pause(key);
+        }
     }
 
     private void accept(SocketChannel channel, Admission admission) {
@@ -158,36 +168,56 @@ public final class Acceptor extends Timer implements Handler {
                 refused = slot == null ? "per-client connection limit" : null;
             }
             if (refused != null) {
-                refuse(channel, admission, remote, refused);
+                refuse(channel, admission, remote, refused, true);
                 return;
             }
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             clientKey = channel.register(loop.selector(), 0);
-        } catch (IOException | RuntimeException e) {
-            // the client left between accept and setup
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (IOException | RuntimeException | Error e) {
+            // the client left between accept and setup (or setup failed): it costs this client only
+            if (!(e instanceof IOException)) {
+                frontend.faults().record("accept setup", e);
+            }
             if (slot != null) {
                 admission.releaseClient(remote.getAddress(), slot);
             }
-            refuse(channel, admission, remote, "client left during setup");
+            refuse(channel, admission, remote, "client left during setup", false);
             return;
         }
         ConnectionPair pair = new ConnectionPair(relay, loop, frontend, channel, clientKey, remote, slot);
         clientKey.attach(pair);
         relay.events().accepted(pair);
-        pair.start(order);
+        try {
+            pair.start(order);
+        } catch (VirtualMachineError e) {
+            throw e;
+        } catch (RuntimeException | Error e) {
+            // a fault in the pair's first steps (picking, opening the backend socket) costs that pair,
+            // closed through its own close, and never this listener
+            frontend.faults().record("event loop handler", e);
+            pair.startFailed();
+        }
     }
 
-    /** Closes a client refused at accept (or lost during setup) and counts it as rejected. */
-    private void refuse(SocketChannel channel, Admission admission, InetSocketAddress remote, String why) {
-        admission.unreserve();
-        frontend.rejected(loop.id());
-        relay.events().refused(frontend, remote, why);
+    /**
+     * Closes a client refused at accept (counted as rejected when {@code byRule}: allow/deny, the
+     * per-client limit, an untrusted PROXY sender) or lost during setup.
+     */
+    private void refuse(SocketChannel channel, Admission admission, InetSocketAddress remote, String why,
+                        boolean byRule) {
         try {
             channel.close();
         } catch (IOException ignored) {
             // already gone
         }
+        admission.unreserve();
+        if (byRule) {
+            frontend.rejected(loop.id());
+        }
+        relay.events().refused(frontend, remote, why);
     }
 
     private void pauseForLimit(Admission admission) {
@@ -209,7 +239,7 @@ public final class Acceptor extends Timer implements Handler {
             return;
         }
         limitPaused = false;
-        if (!faultPaused && !ratePaused && key != null && key.isValid()) {
+        if (!backoff.paused() && !ratePaused && key != null && key.isValid()) {
             key.interestOps(SelectionKey.OP_ACCEPT);
         }
     }
@@ -243,17 +273,12 @@ public final class Acceptor extends Timer implements Handler {
         if (!key.isValid() || key.interestOps() == 0) {
             return; // stopped, or paused already
         }
-        pauses++;
-        faultPaused = true;
-        frontend.faults().record("accept", cause);
-        key.interestOps(0);
-        loop.timers().schedule(this, loop.nowNs() + pauseNs);
-        pauseNs = Math.min(pauseNs * 2, MAX_PAUSE_NS);
+        if (backoff.pause(key)) {
+            frontend.faults().record("accept", cause);
+        }
     }
 
-    @Override
-    protected void expired(long nowNs) {
-        faultPaused = false;
+    private void resumeAfterFault() {
         if (key.isValid() && !limitPaused && !ratePaused) {
             key.interestOps(SelectionKey.OP_ACCEPT);
         }

@@ -82,6 +82,11 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private long descriptorWaitSinceNs;
     private ByteBuffer headerIn;
     private ProxyHeader accepted;
+    /** Of the candidates skipped so far, whether one was at its limit; whether a connect was tried. */
+    private boolean anyFull;
+    private boolean anyAttempt;
+    /** Set when the pair closes for want of a backend. */
+    private Unserved unserved;
     /** Set by the host from any thread through a {@link io.lb4j.Connection} handle. */
     private volatile String tag;
 
@@ -280,13 +285,19 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private void connectNext() {
         while (tried < candidates.length) {
             BackendState candidate = candidates[tried++];
-            if (candidate == null || !candidate.usable() || candidate.address() == null || !candidate.tryAcquire()) {
+            if (candidate == null || !candidate.usable() || candidate.address() == null) {
+                continue;
+            }
+            if (!candidate.tryAcquire()) {
+                anyFull = true;
                 continue;
             }
             if (!candidate.tryConnectToken()) {
                 candidate.release(); // its connect rate is spent: skipped like a full backend
+                anyFull = true;
                 continue;
             }
+            target = candidate; // held from here: a fault in what follows releases it through close
             SocketChannel channel;
             try {
                 // the backend's own family: an IPv6 socket would cost a system call for dual-stack mode
@@ -295,6 +306,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             } catch (IOException e) {
                 // out of descriptors: hold the client (it costs no more than it does now) and try the
                 // same backend again shortly, up to the connect timeout, instead of dropping it
+                target = null;
                 candidate.release();
                 candidate.giveBackConnectToken();
                 tried--;
@@ -303,6 +315,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
                 if (descriptorWaitSinceNs == 0) {
                     descriptorWaitSinceNs = now;
                 } else if (now - descriptorWaitSinceNs > relay.connectTimeoutNs()) {
+                    unserved = Unserved.CONNECT_FAILED;
                     close(false, "cannot open backend socket: " + e.getMessage());
                     return;
                 }
@@ -310,7 +323,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
                 return;
             }
             descriptorWaitSinceNs = 0;
-            target = candidate;
+            anyAttempt = true;
             counters = candidate.counters(loop.id());
             backend = channel;
             try {
@@ -329,7 +342,18 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
                 failAttempt(Reasons.of(e));
             }
         }
-        close(false, candidates.length == 0 ? "no usable backend" : "all connect attempts failed");
+        closeUnserved(anyAttempt ? Unserved.CONNECT_FAILED : anyFull ? Unserved.BACKEND_FULL : Unserved.NO_BACKEND);
+    }
+
+    /** Closes a client that no backend could take, counted under {@code reason}. */
+    void closeUnserved(Unserved reason) {
+        unserved = reason;
+        close(false, reason.why());
+    }
+
+    /** Why the pair closed without being relayed, or {@code null} (relayed, rejected, or still open). */
+    public Unserved unserved() {
+        return unserved;
     }
 
     private void failAttempt(String why) {
@@ -686,6 +710,41 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     @Override
     public void shutdown(SelectionKey key) {
         close(false, "balancer closed");
+    }
+
+    /** How the close reason of a client refused for a missing or bad PROXY header begins. */
+    public static final String BAD_PROXY_HEADER = "bad proxy header";
+
+    /** Why a pair closed when one of its own handlers or its timer threw. */
+    public static final String INTERNAL_ERROR = "internal error";
+
+    /** One of this pair's handlers threw (the loop counted it): the whole pair closes, with RST. */
+    @Override
+    public void failed(SelectionKey key, Throwable cause) {
+        fail();
+    }
+
+    /** This pair's timer threw (the loop counted it): the whole pair closes, with RST. */
+    @Override
+    protected void failed(Throwable cause) {
+        fail();
+    }
+
+    /** Called by the acceptor when {@link #start} threw (counted there). */
+    void startFailed() {
+        fail();
+    }
+
+    private void fail() {
+        if (state != CLOSED) {
+            close(true, INTERNAL_ERROR);
+            return;
+        }
+        // the fault came out of close itself: whatever else it missed, both sockets go
+        closeQuietly(client, clientKey, true);
+        if (backend != null) {
+            closeQuietly(backend, backendKey, true);
+        }
     }
 
     /** Closes {@code channel} (RST when {@code reset}) after its key, if any, is deregistered. */

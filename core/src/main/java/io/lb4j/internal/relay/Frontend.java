@@ -12,6 +12,8 @@ public final class Frontend {
     private final Faults faults;
     private final long[] accepted;
     private final long[] rejected;
+    /** Per loop, one slot per {@link Unserved} reason. */
+    private final long[] unserved;
     private final Acceptor[] acceptors;
     private final long[] open;
 
@@ -25,6 +27,7 @@ public final class Frontend {
         this.faults = faults;
         this.accepted = new long[loops];
         this.rejected = new long[loops];
+        this.unserved = new long[loops * Unserved.values().length];
         this.acceptors = new Acceptor[loops];
         this.open = new long[loops];
     }
@@ -58,9 +61,19 @@ public final class Frontend {
         accepted[loop]++;
     }
 
-    /** Counts a client closed before relaying (no backend, limits). */
+    /** Counts a client refused (allow/deny, per-client limit, bad PROXY header); on that loop. */
     public void rejected(int loop) {
         rejected[loop]++;
+    }
+
+    /** Counts a client closed for want of a backend; on that loop. */
+    public void unserved(int loop, Unserved reason) {
+        unserved[loop * Unserved.values().length + reason.ordinal()]++;
+    }
+
+    /** Clients closed on {@code loop} for {@code reason}; exact when read on that loop. */
+    public long unservedOn(int loop, Unserved reason) {
+        return unserved[loop * Unserved.values().length + reason.ordinal()];
     }
 
     /** A pair of this frontend started on {@code loop}; on that loop. */

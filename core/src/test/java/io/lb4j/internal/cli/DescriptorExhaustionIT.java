@@ -25,8 +25,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * The runnable jar with {@code ulimit -n 64}: when descriptors run out, accepting pauses (no spin),
- * the pairs already open keep flowing, and accepting resumes once descriptors are freed.
+ * The runnable jar with {@code ulimit -n 64}: when descriptors run out, accepting pauses (no spin) on
+ * every listener (relay, metrics, front-door health), the pairs already open keep flowing, and
+ * accepting resumes once descriptors are freed.
  */
 class DescriptorExhaustionIT {
     private static final int CLIENTS = 40;
@@ -37,13 +38,17 @@ class DescriptorExhaustionIT {
         assertTrue(jar != null && new File(jar).isFile(), "the packaged jar: " + jar);
         String java = System.getProperty("java.home") + "/bin/java";
         int metricsPort;
-        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        int frontPort;
+        try (ServerSocket free = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             ServerSocket free2 = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             metricsPort = free.getLocalPort(); // the runner does not print its metrics address
+            frontPort = free2.getLocalPort();
         }
         try (EchoServer echo = EchoServer.start()) {
             Process p = new ProcessBuilder("bash", "-c", "ulimit -n 64 && exec \"$0\" -jar \"$1\" --listen 127.0.0.1:0"
                     + " --backend " + echo.hostPort() + " --probe none --threads 1 --drain-timeout 1s"
-                    + " --metrics 127.0.0.1:" + metricsPort, java, jar)
+                    + " --metrics 127.0.0.1:" + metricsPort + " --front-health 127.0.0.1:" + frontPort
+                    + " --front-health-mode tcp", java, jar)
                     .redirectError(ProcessBuilder.Redirect.DISCARD).start();
             List<Socket> clients = new ArrayList<>();
             try {
@@ -64,6 +69,9 @@ class DescriptorExhaustionIT {
                 assertTrue(served.size() >= 5, "some clients are served: " + served.size());
                 assertTrue(waiting.size() >= 5, "the descriptor limit stops the rest: " + waiting.size());
 
+                // the metrics and front-door listeners become ready too, and their accept fails as well
+                clients.add(new Socket("127.0.0.1", metricsPort));
+                clients.add(new Socket("127.0.0.1", frontPort));
                 long cpuBefore = cpuTicks(p.pid());
                 Thread.sleep(2000); // a measuring window, not synchronisation
                 long cpuTicks = cpuTicks(p.pid()) - cpuBefore;
@@ -97,6 +105,10 @@ class DescriptorExhaustionIT {
                 Matcher pauses = Pattern.compile("(?m)^lb4j_accept_resource_pauses_total (\\d+)$").matcher(metrics);
                 assertTrue(pauses.find(), metrics);
                 assertTrue(Long.parseLong(pauses.group(1)) >= 1, "the pauses are counted: " + pauses.group());
+                // each listener failed a few times, backing off from 100 ms to 1 s (spinning: 10^5)
+                Matcher faults = Pattern.compile("(?m)^lb4j_faults_total (\\d+)$").matcher(metrics);
+                assertTrue(faults.find(), metrics);
+                assertTrue(Long.parseLong(faults.group(1)) < 100, "faults: " + faults.group());
                 p.destroy();
                 assertTrue(p.waitFor(20, TimeUnit.SECONDS));
                 assertEquals(0, p.exitValue());
