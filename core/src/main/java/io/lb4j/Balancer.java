@@ -64,6 +64,9 @@ public final class Balancer implements AutoCloseable {
      *
      * @throws java.io.UncheckedIOException naming the address when one cannot be bound
      * @throws IllegalStateException when called twice or after {@link #close()}
+     * @throws IllegalArgumentException when the registry's first snapshot is invalid (two backends of one
+     *     name, a null entry); nothing is left running then. A later invalid snapshot is refused whole:
+     *     counted as a fault, reported once, and the last good set of backends stays
      */
     public void start() {
         engine.start();
@@ -1045,6 +1048,12 @@ public final class Balancer implements AutoCloseable {
             }
             if (registry == null && backends.isEmpty()) {
                 throw new IllegalArgumentException("backends: none given (expected: backend(...) or registry(...))");
+            }
+            java.util.Set<String> names = new java.util.HashSet<>();
+            for (Backend b : backends) {
+                if (!names.add(b.name())) {
+                    throw new IllegalArgumentException("backend: '" + b.name() + "' given twice (expected: each backend once)");
+                }
             }
             if (!acceptProxyFrom.isEmpty() && !acceptProxyProtocol) {
                 throw new IllegalArgumentException(

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
@@ -18,7 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(FaultOracle.class)
 class AcceptPacingTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final long SECOND_NS = 1_000_000_000L;

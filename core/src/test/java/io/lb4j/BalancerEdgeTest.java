@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.internal.proxy.ProxyHeader;
 import io.lb4j.internal.proxy.ProxyHeaderParser;
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -29,8 +30,10 @@ import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** PROXY protocol, limits and access control, end to end through a real balancer on loopback. */
+@ExtendWith(FaultOracle.class)
 class BalancerEdgeTest {
     private final List<AutoCloseable> closing = new ArrayList<>();
 

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -23,7 +24,9 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(FaultOracle.class)
 class ConnectionHandlesTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final int CLIENTS = 30;

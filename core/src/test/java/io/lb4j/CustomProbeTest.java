@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
+import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.TagServer;
 import java.net.Socket;
 import java.time.Duration;
@@ -14,11 +15,13 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Custom probes that see their {@link HealthProbe.Target} and give reasons, and {@link Balancer#close(Duration)}:
  * through a real balancer and real backends on loopback.
  */
+@ExtendWith(FaultOracle.class)
 class CustomProbeTest {
 
     private static Map<Integer, String> states(Balancer lb) {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lb4j.testing.Await;
 import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.ExpectFaults;
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -20,12 +22,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * A fault costs the one connection it hit: the whole pair closes through its normal close (both
  * sockets, the admission slot, the counters, the closing event), the listener stays open, and the
  * fault is counted once.
  */
+@ExtendWith(FaultOracle.class)
 class FailurePathTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
 
@@ -64,6 +68,8 @@ class FailurePathTest {
         }
     }
 
+    @ExpectFaults("event loop handler: NoClassDefFoundError")
+
     @Test
     void shouldCloseTheWholePairAndKeepTheListenerWhenThePolicyThrowsAnError() throws Exception {
         List<ConnectionEvent> closedWithoutBackend = new CopyOnWriteArrayList<>();
@@ -99,6 +105,8 @@ class FailurePathTest {
             assertEquals("internal error", closedWithoutBackend.get(0).reason());
         }
     }
+
+    @ExpectFaults("listener: AssertionError")
 
     @Test
     void shouldKeepTheListenerWhenARejectionListenerThrowsAnError() throws Exception {
@@ -154,6 +162,8 @@ class FailurePathTest {
         }
     }
 
+    @ExpectFaults("event loop failed: StackOverflowError")
+
     @Test
     void shouldReportAnEventLoopThatEndsTurnFrontHealthDownAndStillClose() throws Exception {
         BalancerListener fatal = new BalancerListener() {
@@ -186,6 +196,55 @@ class FailurePathTest {
                 long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
                 assertTrue(ms < 3_000, "close() does not wait on the dead loop: " + ms + " ms");
             }
+        }
+    }
+
+    @Test
+    void shouldCloseAtOnceWhileTheControlThreadIsBusy() throws Exception {
+        // the race behind a signal that did not end the runner: close() waited (up to 5 s) behind the
+        // control thread, busy with the first MBean registration of a fresh JVM or, here, a slow rebuild
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(1);
+        AtomicInteger rebuilds = new AtomicInteger();
+        BalancingPolicy inner = BalancingPolicy.roundRobin();
+        BalancingPolicy slow = new BalancingPolicy() {
+            @Override
+            public String name() {
+                return "slow-rebuild";
+            }
+
+            @Override
+            public Selection rebuild(List<Candidate> candidates, Selection previous) {
+                if (candidates.size() > 1 && rebuilds.incrementAndGet() == 1) {
+                    stuck.countDown();
+                    try {
+                        release.await(); // interrupted by close, or released at the end of the test
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return inner.rebuild(candidates, previous);
+            }
+        };
+        java.util.concurrent.atomic.AtomicReference<java.util.function.Consumer<List<Backend>>> sink =
+                new java.util.concurrent.atomic.AtomicReference<>();
+        BackendRegistry registry = snapshots -> {
+            sink.set(snapshots);
+            snapshots.accept(List.of(Backend.parse("127.0.0.1:9")));
+        };
+        Balancer lb = Balancer.builder().listen("127.0.0.1:0").registry(registry).probe(null).policy(slow)
+                .eventLoops(1).build();
+        try {
+            lb.start();
+            sink.get().accept(List.of(Backend.parse("127.0.0.1:9"), Backend.parse("127.0.0.1:10")));
+            assertTrue(stuck.await(10, TimeUnit.SECONDS), "the rebuild is running");
+            long started = System.nanoTime();
+            lb.close();
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertTrue(ms < 1_000, "close() with no connection open took " + ms + " ms");
+        } finally {
+            release.countDown();
+            lb.close();
         }
     }
 

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.PeerServer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -21,11 +22,13 @@ import java.util.concurrent.Executors;
 import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Faults of one peer stay with that peer's pair: the pair is paused or closed as it should be, and an
  * unaffected pair on the same event loop keeps its bytes flowing.
  */
+@ExtendWith(FaultOracle.class)
 class FaultTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private final List<AutoCloseable> cleanup = new ArrayList<>();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +13,7 @@ import javax.management.MBeanServer;
 import javax.management.MBeanServerFactory;
 import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * MBeans in a JVM that has no platform MBean server yet, where creating it would cost {@code start()}
@@ -19,6 +21,7 @@ import org.junit.jupiter.api.Test;
  * also when it comes before the background registration ran. Runs in a child JVM, since this one has
  * its platform MBean server already.
  */
+@ExtendWith(FaultOracle.class)
 class FreshJvmMBeansTest {
 
     @Test

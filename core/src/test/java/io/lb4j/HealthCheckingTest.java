@@ -3,6 +3,7 @@ package io.lb4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.HttpTestServer;
 import io.lb4j.testing.TagServer;
 import java.io.IOException;
@@ -19,8 +20,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Health checking through a real balancer, real backends and real clients on loopback. */
+@ExtendWith(FaultOracle.class)
 class HealthCheckingTest {
 
     private static Balancer.Builder balancer(TagServer... backends) {

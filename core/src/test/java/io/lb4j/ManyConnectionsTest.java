@@ -3,6 +3,7 @@ package io.lb4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -12,7 +13,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(FaultOracle.class)
 class ManyConnectionsTest {
     private static final int CONNECTIONS = 2000;
     private static final int ROUNDS = 20;

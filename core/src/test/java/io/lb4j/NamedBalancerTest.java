@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.HttpTestServer;
 import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
@@ -17,11 +18,13 @@ import java.util.stream.Collectors;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Two balancers in one JVM told apart by {@link Balancer.Builder#name}, the Prometheus text a host
  * serves itself ({@link Balancer#writePrometheus}), and probe figures by reason.
  */
+@ExtendWith(FaultOracle.class)
 class NamedBalancerTest {
 
     private static Set<String> threadNames() {

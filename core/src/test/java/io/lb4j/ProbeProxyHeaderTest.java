@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -16,6 +17,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Health probes against a backend that requires PROXY protocol, as HAProxy or nginx configured with
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * start with a {@code LOCAL} header (v1 {@code PROXY UNKNOWN}) and the backend stays up; without it
  * they send none.
  */
+@ExtendWith(FaultOracle.class)
 class ProbeProxyHeaderTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final byte[] V2_SIGNATURE = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.internal.proxy.ProxyHeader;
 import io.lb4j.testing.Await;
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -25,11 +26,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * PROXY protocol v2 TLVs end to end: a client's header with a custom TLV, an Azure Private Link LINKID,
  * padding and a checksum goes through two balancers (v2 in, v2 out) to a real backend that parses it.
  */
+@ExtendWith(FaultOracle.class)
 class ProxyTlvChainTest {
     /** 123456789 as Azure writes it: subtype 0x01, then little-endian. */
     private static final long LINK_ID = 123_456_789L;

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.ExpectFaults;
+import io.lb4j.testing.FaultOracle;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
@@ -15,8 +17,10 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** A registry that throws or pushes garbage never hurts the pool in force. */
+@ExtendWith(FaultOracle.class)
 class RegistryFaultTest {
 
     @Test
@@ -29,6 +33,8 @@ class RegistryFaultTest {
         assertTrue(e.getMessage().contains("registry unreachable"), e.getMessage());
         lb.close();
     }
+
+    @ExpectFaults("registry snapshot")
 
     @Test
     void shouldKeepTheLastGoodSetWhenTheRegistryPushesGarbage() throws Exception {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.FaultOracleHook;
 import io.lb4j.testing.PeerServer;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -26,6 +27,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
@@ -35,6 +37,7 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * exactly the other side's bytes then end of stream; after a reset, a prefix of them (never a
  * duplicated, reordered or invented byte) and then an end, promptly.
  */
+@AddLifecycleHook(FaultOracleHook.class)
 class RelayFuzzProperties {
     private static PeerServer peer;
     private static Balancer balancer;

@@ -2,6 +2,7 @@ package io.lb4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
+import io.lb4j.testing.FaultOracleHook;
 import io.lb4j.testing.PeerServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,10 +18,12 @@ import net.jqwik.api.Arbitrary;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 
 /** Bytes arrive unchanged and in order through the balancer, under any chunking, both ways at once. */
+@AddLifecycleHook(FaultOracleHook.class)
 class RelayProperties {
     private static final java.util.concurrent.ExecutorService IO =
             java.util.concurrent.Executors.newCachedThreadPool(r -> {

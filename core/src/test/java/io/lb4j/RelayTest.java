@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.PeerServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,7 +23,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(FaultOracle.class)
 class RelayTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private final List<AutoCloseable> cleanup = new ArrayList<>();

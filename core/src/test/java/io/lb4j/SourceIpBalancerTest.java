@@ -3,6 +3,7 @@ package io.lb4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -16,8 +17,10 @@ import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The hash policies through a real balancer on loopback. */
+@ExtendWith(FaultOracle.class)
 class SourceIpBalancerTest {
     private final List<NamedBackend> backends = new ArrayList<>();
 

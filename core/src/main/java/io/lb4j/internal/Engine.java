@@ -107,6 +107,10 @@ public final class Engine implements Relay.Events {
     private Rebalancer rebalancer;
     /** Set on the control thread (or in start() when the MBean server exists); cleared on close. */
     private volatile MBeans mbeans;
+    /** Orders MBean changes against close, which never waits for the control thread. */
+    private final Object mbeanLock = new Object();
+    /** Set by close: no MBean registers from then on; guarded by {@link #mbeanLock}. */
+    private boolean mbeansClosed;
     private volatile Thread controlThread;
     /** Null when the native heap is not trimmed here (see NativeHeapTrim). */
     private NativeHeapTrim trim;
@@ -424,7 +428,7 @@ public final class Engine implements Relay.Events {
             copy = List.copyOf(backends);
         } catch (NullPointerException e) {
             // a registry's garbage must not hurt it or the pool: count it, keep the last good set
-            faults.record("registry snapshot", new IllegalArgumentException("backends: null list or null backend"));
+            refused(new IllegalArgumentException("backends: null list or null backend"));
             return;
         }
         if (control.isShutdown()) {
@@ -438,14 +442,18 @@ public final class Engine implements Relay.Events {
                     if (checker != null && added.address() != null) {
                         checker.add(added);
                     }
-                    if (mbeans != null) {
-                        mbeans.backendAdded(added.backend().name());
+                    synchronized (mbeanLock) {
+                        if (mbeans != null) {
+                            mbeans.backendAdded(added.backend().name());
+                        }
                     }
                 }
                 for (BackendState removed : change.removed()) {
                     LOG.log(Level.DEBUG, () -> "backend " + removed.backend().name() + " left");
-                    if (mbeans != null) {
-                        mbeans.backendRemoved(removed.backend().name());
+                    synchronized (mbeanLock) {
+                        if (mbeans != null) {
+                            mbeans.backendRemoved(removed.backend().name());
+                        }
                     }
                     if (config.removedGraceNs() >= 0) {
                         closeConnectionsTo(removed, config.removedGraceNs(), "backend removed");
@@ -462,10 +470,9 @@ public final class Engine implements Relay.Events {
                     }
                 }
                 pacedDrains(change.removed());
-            } catch (RuntimeException e) {
-                faults.record("registry snapshot", e);
-            } finally {
                 firstSnapshot.complete(null);
+            } catch (RuntimeException e) {
+                refused(e);
             }
         });
     }
@@ -515,6 +522,21 @@ public final class Engine implements Relay.Events {
 
     /** A paced drain the registry asked for; control thread only. */
     private record PacedDrain(Duration deadline, java.util.concurrent.atomic.AtomicBoolean cancelled) {
+    }
+
+    /**
+     * A snapshot the pool refused whole (two backends of one name, say; {@code Pool.apply} changes
+     * nothing then). The first one fails {@link #start()}, so no ready line is ever printed with a
+     * configuration error pending; a later one is counted and reported, and the last good set stays.
+     */
+    private void refused(RuntimeException e) {
+        if (!firstSnapshot.isDone()) {
+            firstSnapshot.completeExceptionally(new IllegalArgumentException(
+                    "registry: first snapshot refused: " + e.getMessage(), e));
+            return;
+        }
+        faults.record("registry snapshot", new IllegalArgumentException(e.getMessage()
+                + " (the snapshot is refused whole; the last good set of backends stays)", e));
     }
 
     /**
@@ -1260,34 +1282,47 @@ public final class Engine implements Relay.Events {
         close();
     }
 
-    /** Registers the MBeans of the balancer and its current backends; on the control thread once running. */
+    /**
+     * Registers the MBeans of the balancer and its current backends; on the control thread once
+     * running. The first registration in a JVM creates the platform MBean server (150-200 ms, seconds
+     * on a loaded machine), so it holds no lock meanwhile: a close that comes first skips it, one that
+     * comes during it is not kept waiting, and the registration takes itself back when it sees that.
+     */
     private void registerMBeans() {
+        synchronized (mbeanLock) {
+            if (mbeansClosed) {
+                return;
+            }
+        }
         MBeans beans = new MBeans(name != null ? name : format(frontends.get(0).address()), this::stats, faults);
         beans.registerBalancer();
-        for (BackendState member : pool.members()) {
-            beans.backendAdded(member.backend().name());
+        synchronized (mbeanLock) {
+            if (mbeansClosed) {
+                beans.unregisterAll();
+                return;
+            }
+            for (BackendState member : pool.members()) {
+                beans.backendAdded(member.backend().name());
+            }
+            mbeans = beans;
         }
-        mbeans = beans;
     }
 
+    /** Unregisters what is registered, and anything registering later takes itself back. */
     private void unregisterMBeans() {
-        MBeans beans = mbeans;
-        if (beans != null) {
-            beans.unregisterAll();
-            mbeans = null;
+        synchronized (mbeanLock) {
+            mbeansClosed = true;
+            if (mbeans != null) {
+                mbeans.unregisterAll();
+                mbeans = null;
+            }
         }
     }
 
     private void stopEverything() {
         draining = true;
-        if (control != null && !control.isShutdown() && Thread.currentThread() != controlThread) {
-            // behind a registration still queued there, so nothing registers after close
-            try {
-                joinQuietly(CompletableFuture.runAsync(this::unregisterMBeans, control), 5_000);
-            } catch (java.util.concurrent.RejectedExecutionException e) {
-                unregisterMBeans();
-            }
-        }
+        // never behind the control thread: it may be busy for seconds (the first MBean registration in
+        // a JVM, a slow policy rebuild), and a signal right after start then kept the runner alive
         unregisterMBeans();
         if (metrics != null) {
             metrics.close();

@@ -2,10 +2,13 @@ package io.lb4j.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.lb4j.testing.FaultOracle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(FaultOracle.class)
 class EngineFormatTest {
 
     private static String format(String ip, int port) throws Exception {

@@ -143,17 +143,19 @@ public final class WebSocketDemo {
      * @param newToDrained connections the balancer sent it after the drain took effect
      * @param messagesPerBackend messages each backend answered, by name
      * @param failures story steps that did not happen in time (empty when all is well)
+     * @param engineFaults faults the balancer caught and survived ({@link BalancerStats#faults()}; 0 when
+     *     all is well: a killed backend, a reset or a drain is traffic, not a fault)
      */
     public record Summary(int clients, long acknowledged, long fewestEchoedByOneClient, long outOfOrder, long lost, long reconnects,
                           String killed, int clientsOnKilled, int clientsMoved, long newToKilledWhileDown,
                           String added, long addedConnections, String drained, long newToDrained,
-                          Map<String, Long> messagesPerBackend, List<String> failures) {
+                          Map<String, Long> messagesPerBackend, List<String> failures, long engineFaults) {
 
         /** @return whether every part of the story happened and no message was lost or reordered */
         public boolean ok() {
             return failures.isEmpty() && fewestEchoedByOneClient > 0 && outOfOrder == 0 && lost == 0 && clientsOnKilled > 0
                     && clientsMoved == clientsOnKilled && newToKilledWhileDown == 0 && addedConnections > 0
-                    && newToDrained == 0;
+                    && newToDrained == 0 && engineFaults == 0;
         }
     }
 
@@ -340,7 +342,7 @@ public final class WebSocketDemo {
                 clients.stream().mapToLong(ChatClient::lost).sum(),
                 clients.stream().mapToLong(ChatClient::reconnects).sum(),
                 killed, onKilled, moved, newWhileDown, added.name(), added.totalConnections(), drained,
-                newToDrained, perBackend, List.copyOf(failures));
+                newToDrained, perBackend, List.copyOf(failures), balancer.stats().faults());
     }
 
     private void printSummary(Summary s) {
@@ -354,6 +356,7 @@ public final class WebSocketDemo {
         out.println("  " + s.added() + " joined the pool and took " + s.addedConnections() + " connections");
         out.println("  " + s.drained() + " drained: new connections to it afterwards: " + s.newToDrained());
         out.println("  messages per backend: " + s.messagesPerBackend());
+        out.println("  engine faults: " + s.engineFaults());
         for (String f : s.failures()) {
             out.println("  " + screen.red("not seen in time: " + f));
         }

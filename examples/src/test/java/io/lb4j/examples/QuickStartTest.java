@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import io.lb4j.Balancer;
 import io.lb4j.BalancerStats;
 import io.lb4j.HealthState;
+import io.lb4j.testing.FaultOracle;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -20,8 +21,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The README's program against two Redis-like backends on loopback, one of them still loading. */
+@ExtendWith(FaultOracle.class)
 class QuickStartTest {
 
     /** Answers each {@code PING} line with {@code answer}, on a thread per connection. */

@@ -3,6 +3,7 @@ package io.lb4j.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,12 +11,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The README's program is the tagged region of a compiled, tested example, so it compiles and runs;
  * this test keeps the two identical. The README must also keep, near its top, the one block with the
  * demo command and the test command CI runs, and name every example.
  */
+@ExtendWith(FaultOracle.class)
 class ReadmeTest {
     private static final Path ROOT = Path.of("..");
     private static final Path EXAMPLES = ROOT.resolve("examples/src/main/java/io/lb4j/examples");

@@ -4,13 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.FaultOracle;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Runs the demo headless in its short mode and checks that the story it tells really happened. */
+@ExtendWith(FaultOracle.class)
 class WebSocketDemoTest {
 
     @Test
@@ -27,6 +30,8 @@ class WebSocketDemoTest {
         assertTrue(s.fewestEchoedByOneClient() > 0, printed);
         assertEquals(0, s.outOfOrder(), printed);
         assertEquals(0, s.lost(), printed);
+        assertEquals(0, s.engineFaults(), printed);
+        assertTrue(printed.contains("  engine faults: 0"), printed);
         // the dead backend: its clients went on elsewhere, the balancer sent it nothing while down
         assertTrue(s.clientsOnKilled() > 0, printed);
         assertEquals(s.clientsOnKilled(), s.clientsMoved(), printed);

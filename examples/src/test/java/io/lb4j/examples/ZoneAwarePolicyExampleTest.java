@@ -3,10 +3,13 @@ package io.lb4j.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import io.lb4j.testing.FaultOracle;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(FaultOracle.class)
 class ZoneAwarePolicyExampleTest {
 
     @Test

@@ -363,7 +363,14 @@ final class Options {
                 listen.add(wrap(name, () -> Config.parseAddress(name, value)));
                 break;
             case "--backend":
-                backends.add(backend(value));
+                Backend given = backend(value);
+                for (Backend earlier : backends) {
+                    if (earlier.name().equals(given.name())) {
+                        throw new IllegalArgumentException("--backend: '" + given.name()
+                                + "' given twice (expected: each backend once)");
+                    }
+                }
+                backends.add(given);
                 break;
             case "--policy":
                 policy = policy(value);
@@ -775,11 +782,8 @@ final class Options {
         if (parsed.getPort() == 0) {
             throw new IllegalArgumentException("--dns-server: '" + value + "' (expected: HOST:PORT with PORT 1-65535)");
         }
-        InetSocketAddress resolved = new InetSocketAddress(parsed.getHostString(), parsed.getPort());
-        if (resolved.isUnresolved()) {
-            throw new IllegalArgumentException("--dns-server: '" + value + "': unknown host");
-        }
-        return resolved;
+        // resolved at start: an unknown host is a start failure (exit 1), not a bad option
+        return InetSocketAddress.createUnresolved(parsed.getHostString(), parsed.getPort());
     }
 
     private static Backend backend(String value) {

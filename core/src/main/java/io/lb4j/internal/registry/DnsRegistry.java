@@ -87,6 +87,14 @@ public final class DnsRegistry implements BackendRegistry {
     @Override
     public void start(Consumer<List<Backend>> snapshotSink) {
         InetSocketAddress server = configuredServer != null ? configuredServer : DnsResolver.systemServer();
+        if (server.isUnresolved()) {
+            InetSocketAddress resolved = new InetSocketAddress(server.getHostString(), server.getPort());
+            if (resolved.isUnresolved()) {
+                throw new UncheckedIOException("dns server " + server.getHostString() + ":" + server.getPort()
+                        + ": unknown host", new java.net.UnknownHostException(server.getHostString()));
+            }
+            server = resolved;
+        }
         try {
             resolver = new DnsResolver(server, QUERY_TIMEOUT_NS, QUERY_ATTEMPTS);
         } catch (IOException e) {

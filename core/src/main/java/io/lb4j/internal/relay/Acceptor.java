@@ -297,7 +297,7 @@ public final class Acceptor implements Handler {
      * @return clients taken from the queue before closing
      */
     public int handOver() {
-        loop.timers().cancel(this);
+        backoff.cancel();
         loop.timers().cancel(rateResume);
         if (key != null) {
             key.cancel();

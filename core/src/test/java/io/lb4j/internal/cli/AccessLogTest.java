@@ -4,6 +4,7 @@ import io.lb4j.Backend;
 import io.lb4j.Balancer;
 import io.lb4j.ConnectionEvent;
 import io.lb4j.testing.ChildJvm;
+import io.lb4j.testing.FaultOracle;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -21,9 +22,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+@ExtendWith(FaultOracle.class)
 class AccessLogTest {
     private static final Pattern LINE = Pattern.compile(
             "(\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,3})?Z) (127\\.0\\.0\\.1:\\d+) (\\S+) (\\d+)ms (\\d+) (\\d+) (.+)");

@@ -2,14 +2,17 @@ package io.lb4j.internal.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.lb4j.testing.FaultOracle;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+@ExtendWith(FaultOracle.class)
 class BackendSourceOptionsTest {
     @TempDir
     Path dir;
@@ -56,5 +59,20 @@ class BackendSourceOptionsTest {
         assertEquals(2, run("--listen", "127.0.0.1:0"));
         assertEquals("lb4j: --backend: required (at least one backend source: --backend, --backends-file, "
                 + "--backends-dns or --backends-srv)\n", err);
+    }
+
+    @Test
+    void shouldExitTwoNamingABackendGivenTwice() {
+        assertEquals(2, run("--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9000", "--backend", "127.0.0.1:9001",
+                "--backend", "127.0.0.1:9000,weight=2"));
+        assertEquals("lb4j: --backend: '127.0.0.1:9000' given twice (expected: each backend once)\n", err);
+    }
+
+    @Test
+    void shouldExitOneWhenTheDnsServerCannotBeResolvedAtStart() {
+        // an unresolvable host is a start failure (exit 1, as for an unknown --listen host), not a bad option
+        assertEquals(1, run("--listen", "127.0.0.1:0", "--backends-srv", "_x._tcp.example",
+                "--dns-server", "no-such-host.invalid:53", "--probe", "none"));
+        assertEquals("lb4j: dns server no-such-host.invalid:53: unknown host\n", err);
     }
 }

@@ -2,6 +2,7 @@ package io.lb4j.internal.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,8 +11,10 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** docs/CLI.md, which the README links for the command line, has a row for every option {@code --help} lists. */
+@ExtendWith(FaultOracle.class)
 class CliDocTest {
 
     @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.lb4j.testing.Await;
 import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -27,13 +28,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CLI contract as an outside test sees it: the runner in a child JVM, driven by signals, exit
  * codes, its two output streams and its metrics address.
  */
+@ExtendWith(FaultOracle.class)
 class CliProcessTest {
     private static final Duration WAIT = Duration.ofSeconds(15);
     private static final Pattern READY = Pattern.compile("lb4j listening on 127\\.0\\.0\\.1:(\\d+)");
@@ -186,6 +190,27 @@ class CliProcessTest {
             }
             assertEquals(0, child.exit(WAIT), "a drain ends with exit 0; standard error: " + child.errSoFar());
             assertEquals(null, child.out.readLine(), "nothing but the ready line on standard output");
+        }
+    }
+
+    /**
+     * The signal race: a SIGINT right after the ready line used to wait behind the control thread, which
+     * a fresh JVM keeps busy creating the platform MBean server (half a second idle, seconds on a loaded
+     * machine; close() waited up to 5 s for it). Repeated, as the race is one of timing.
+     */
+    @RepeatedTest(4)
+    void shouldExitPromptlyOnSigintRightAfterTheReadyLine() throws Exception {
+        Process probe = new ProcessBuilder("env", "--default-signal=INT", "true").start();
+        assumeTrue(probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0, "env --default-signal");
+        try (EchoServer echo = EchoServer.start();
+             Child child = new Child(List.of("env", "--default-signal=INT"), "--listen", "127.0.0.1:0",
+                     "--backend", echo.hostPort(), "--threads", "2", "--probe", "none")) {
+            child.ready();
+            long signalled = System.nanoTime();
+            child.signal("INT");
+            assertEquals(0, child.exit(Duration.ofSeconds(5)), "standard error: " + child.errSoFar());
+            long ms = (System.nanoTime() - signalled) / 1_000_000;
+            assertTrue(ms < 3_000, "exited " + ms + " ms after SIGINT with no connection open");
         }
     }
 

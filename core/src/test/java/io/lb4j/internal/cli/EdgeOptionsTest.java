@@ -3,9 +3,12 @@ package io.lb4j.internal.cli;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.FaultOracle;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The edge options of the CLI contract: accepted when right, exit 2 with one line naming them when not. */
+@ExtendWith(FaultOracle.class)
 class EdgeOptionsTest {
     @Test
     void shouldRefuseBadEdgeValuesNamingTheOption() {

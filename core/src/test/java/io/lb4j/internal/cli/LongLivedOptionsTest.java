@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lb4j.testing.Await;
 import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,8 +19,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The CLI's front-door health, drain pacing and keepalive options. */
+@ExtendWith(FaultOracle.class)
 class LongLivedOptionsTest {
     @Test
     void shouldRefuseBadValuesNamingTheOption() {

@@ -2,8 +2,11 @@ package io.lb4j.internal.cli;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.FaultOracle;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(FaultOracle.class)
 class ProbeOptionsTest {
     @Test
     void shouldAcceptEveryProbeSpecAndTheNewHealthOptions() {

@@ -4,9 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.FaultOracle;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The CLI's accept pacing and rebalancing options. */
+@ExtendWith(FaultOracle.class)
 class StormOptionsTest {
     private static String refusal(String... more) {
         return assertThrows(IllegalArgumentException.class, () -> Options.parse(CliRun.with(more)).toBuilder().build())

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.internal.Faults;
 import io.lb4j.testing.Await;
+import io.lb4j.testing.ExpectFaults;
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.Pipe;
@@ -21,12 +23,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The loop survives whatever its handlers, timers and tasks throw: each fault is counted once and
  * goes to its owner's failure hook, and a key cancelled earlier in the same select batch is skipped,
  * not counted.
  */
+@ExtendWith(FaultOracle.class)
 class EventLoopTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private final Faults faults = new Faults();
@@ -97,6 +101,8 @@ class EventLoopTest {
         assertEquals(0, faults.total(), "no fault: " + faults.byKind());
     }
 
+    @ExpectFaults("event loop handler")
+
     @Test
     void shouldHandWhatAHandlerThrowsToItsFailureHookAndGoOn() throws Exception {
         loop.start();
@@ -129,6 +135,8 @@ class EventLoopTest {
         assertFalse(loop.terminated().isDone());
     }
 
+    @ExpectFaults("event loop handler: IllegalStateException")
+
     @Test
     void shouldCloseOnlyTheKeysChannelWhenAHandlerWithoutAHookThrows() throws Exception {
         loop.start();
@@ -141,6 +149,8 @@ class EventLoopTest {
         assertTrue(pipe.sink().isOpen(), "the other end is not the handler's to close");
         assertEquals(1, faults.total());
     }
+
+    @ExpectFaults("event loop timer")
 
     @Test
     void shouldCountAThrowingTimerCallItsHookAndFireTheOthers() throws Exception {
@@ -184,6 +194,8 @@ class EventLoopTest {
         assertEquals("loop alive", onLoop(() -> "loop alive"));
     }
 
+    @ExpectFaults("event loop task")
+
     @Test
     void shouldCountATaskThatThrowsALinkageErrorAndGoOn() throws Exception {
         loop.start();
@@ -197,6 +209,8 @@ class EventLoopTest {
         assertEquals(2, faults.count("event loop task"), faults.byKind().toString());
         assertEquals(0, faults.loopFailures());
     }
+
+    @ExpectFaults("event loop failed: StackOverflowError")
 
     @Test
     void shouldReportALoopThatEndsAndCloseItsChannels() throws Exception {

@@ -5,17 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import io.lb4j.BalancingPolicy;
+import io.lb4j.testing.FaultOracle;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The golden vectors of {@code docs/MAGLEV.md}: if one of these changes, maglev-v1 changed, and
  * instances of different versions would send the same client to different backends.
  */
+@ExtendWith(FaultOracle.class)
 class MaglevGoldenTest {
     private static final String A = "10.0.0.1:80";
     private static final String B = "10.0.0.2:80";

@@ -5,13 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.BalancingPolicy;
+import io.lb4j.testing.FaultOracle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(FaultOracle.class)
 class SlowStartTest {
     private static final long WINDOW = 100_000_000_000L;
     private final AtomicLong clock = new AtomicLong(1_000_000_000_000L);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.HealthProbe;
 import io.lb4j.ProbeResult;
+import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.HttpTestServer;
 import io.lb4j.testing.WebSocketTestServer;
 import java.time.Duration;
@@ -12,7 +13,9 @@ import java.util.Base64;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(FaultOracle.class)
 class WebSocketProbeTest {
     private static ProbeRunner runner;
 

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.ProxyProtocol;
 import io.lb4j.ProxyTlvs;
+import io.lb4j.testing.FaultOracle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -18,8 +19,10 @@ import java.util.List;
 import java.util.OptionalLong;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Headers against the examples and layouts of HAProxy's proxy-protocol.txt (sections 2.1 and 2.2). */
+@ExtendWith(FaultOracle.class)
 class ProxyHeaderTest {
     private static final String SIGNATURE = "0d0a0d0a000d0a515549540a";
     private static final String FFFF6 = "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff";

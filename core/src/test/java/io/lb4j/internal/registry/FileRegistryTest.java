@@ -7,14 +7,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.Backend;
 import io.lb4j.BackendRegistry;
+import io.lb4j.testing.FaultOracle;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+@ExtendWith(FaultOracle.class)
 class FileRegistryTest {
     /** CLI.md: a change applies within 2 s. */
     private static final long APPLY_MS = 2_000;

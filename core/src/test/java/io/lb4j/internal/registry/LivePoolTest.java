@@ -5,12 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.Backend;
-import io.lb4j.Balancer;
 import io.lb4j.BackendRegistry;
+import io.lb4j.Balancer;
 import io.lb4j.BalancerStats;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthProbe;
 import io.lb4j.HealthState;
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
@@ -22,8 +23,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The engine's side of a live pool, driven through the dynamic registry and real sockets. */
+@ExtendWith(FaultOracle.class)
 class LivePoolTest {
     private final List<AutoCloseable> resources = new ArrayList<>();
 

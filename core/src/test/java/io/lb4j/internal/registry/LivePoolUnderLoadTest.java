@@ -11,6 +11,7 @@ import io.lb4j.BalancerStats;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthProbe;
 import io.lb4j.HealthState;
+import io.lb4j.testing.FaultOracle;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,7 +27,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(FaultOracle.class)
 class LivePoolUnderLoadTest {
 
     /** The dynamic registry as the engine sees it: every snapshot it pushed, in order. */

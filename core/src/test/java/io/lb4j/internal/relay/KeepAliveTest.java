@@ -8,6 +8,7 @@ import io.lb4j.BalancingPolicy;
 import io.lb4j.Connection;
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -18,8 +19,10 @@ import java.time.Duration;
 import java.util.List;
 import jdk.net.ExtendedSocketOptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** TCP keepalive as the kernel reports it on the balancer's own sockets of a live pair. */
+@ExtendWith(FaultOracle.class)
 class KeepAliveTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
 
