@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import java.net.InetSocketAddress;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -12,12 +13,14 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A backends file's {@code state=drain deadline=D}: the backend's open connections are closed spread
  * over D, none left after it; the drain is called off when the line returns to {@code up}.
  */
+@ExtendWith(FaultOracle.class)
 class FileDrainDeadlineTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 

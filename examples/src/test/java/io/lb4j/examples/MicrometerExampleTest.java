@@ -10,6 +10,7 @@ import io.lb4j.BackendRegistry;
 import io.lb4j.Balancer;
 import io.lb4j.BalancerStats;
 import io.lb4j.HealthProbe;
+import io.lb4j.testing.FaultOracle;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Tags;
@@ -20,8 +21,10 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The Micrometer binder against a real balancer, read through Micrometer's own SimpleMeterRegistry. */
+@ExtendWith(FaultOracle.class)
 class MicrometerExampleTest {
 
     @Test

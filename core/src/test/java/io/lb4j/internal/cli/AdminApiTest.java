@@ -11,6 +11,7 @@ import io.lb4j.internal.export.HttpServer;
 import io.lb4j.internal.export.Json;
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigDecimal;
@@ -27,12 +28,14 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The admin API against a real balancer, through the JDK's HttpClient: every endpoint, every 4xx
  * path, the token, bounded requests, and changes that act on the pool and the connections.
  */
+@ExtendWith(FaultOracle.class)
 class AdminApiTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     /** The real limits with a short head timeout, so the slow-request test does not wait 5 s. */
