@@ -1134,6 +1134,45 @@ public final class Engine implements Relay.Events {
         return r.now();
     }
 
+    /**
+     * The valid selection keys of every loop, each loop counting its own (for tests and diagnostics: at
+     * rest, only the listeners' keys remain). Blocks up to a second per loop; not from a loop.
+     */
+    public int registeredKeys() {
+        int sum = 0;
+        for (EventLoop loop : loops) {
+            CompletableFuture<Integer> counted = onLoopValue(loop, () -> {
+                int n = 0;
+                for (SelectionKey key : loop.selector().keys()) {
+                    if (key.isValid()) {
+                        n++;
+                    }
+                }
+                return n;
+            });
+            try {
+                sum += counted.get(1, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("registeredKeys: interrupted", e);
+            } catch (ExecutionException | TimeoutException e) {
+                throw new IllegalStateException("registeredKeys: loop " + loop.id() + " did not answer", e);
+            }
+        }
+        return sum;
+    }
+
+    private static <T> CompletableFuture<T> onLoopValue(EventLoop loop, java.util.function.Supplier<T> task) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        loop.execute(() -> done.complete(task.get()));
+        return done;
+    }
+
+    /** Listening sockets of the relay (one per listen address and loop with {@code SO_REUSEPORT}). */
+    public synchronized int listeners() {
+        return acceptors.size();
+    }
+
     /** Faults caught and survived since start, for tests and diagnostics. */
     public Faults faults() {
         return faults;

@@ -133,13 +133,28 @@ public final class EchoServer implements AutoCloseable {
         open.decrementAndGet();
     }
 
+    /**
+     * Dies like a crashed process: every open connection is reset (RST, {@code SO_LINGER} 0) and the
+     * port is closed.
+     */
+    public void kill() {
+        shutDown(true);
+    }
+
     @Override
     public void close() {
+        shutDown(false);
+    }
+
+    private void shutDown(boolean reset) {
         running = false;
         selector.wakeup();
         try {
             thread.join(5000);
             for (SelectionKey key : new ArrayList<>(selector.keys())) {
+                if (reset && key.channel() instanceof SocketChannel) {
+                    ((SocketChannel) key.channel()).setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
+                }
                 key.channel().close();
             }
             selector.close();
