@@ -23,11 +23,43 @@ public final class Main {
     private Main() {
     }
 
+    /** Held: a logger only weakly referenced could be collected with its handler. */
+    private static java.util.logging.Logger badLines;
+
+    /**
+     * A bad line of a backends file is reported as {@code PATH:LINE: reason}, the line starting with
+     * the path (the contract), not with the runner's {@code lb4j: LEVEL:} prefix. Only with
+     * {@code --backends-file}: setting up a handler here costs start-up time otherwise spent off
+     * the main thread.
+     */
+    private static void badLinesBare() {
+        java.util.logging.Formatter bare = new java.util.logging.Formatter() {
+            @Override
+            public String format(java.util.logging.LogRecord record) {
+                return formatMessage(record) + System.lineSeparator();
+            }
+        };
+        java.util.logging.StreamHandler handler = new java.util.logging.StreamHandler(System.err, bare) {
+            @Override
+            public synchronized void publish(java.util.logging.LogRecord record) {
+                super.publish(record);
+                flush();
+            }
+        };
+        badLines = java.util.logging.Logger.getLogger(io.lb4j.internal.registry.FileRegistry.BAD_LINES);
+        badLines.addHandler(handler);
+        badLines.setUseParentHandlers(false);
+    }
+
     /** Runs and exits with the status {@link #run} returns. */
     public static void main(String... args) {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             // one line per message on standard error, no stack traces (the CLI contract)
             System.setProperty("java.util.logging.SimpleFormatter.format", "lb4j: %4$s: %5$s%n");
+            if (java.util.Arrays.stream(args).anyMatch(a -> a.equals("--backends-file")
+                    || a.startsWith("--backends-file="))) {
+                badLinesBare();
+            }
         }
         // one line, never a stack trace, also for what nothing else catches
         Thread.setDefaultUncaughtExceptionHandler((thread, e) ->

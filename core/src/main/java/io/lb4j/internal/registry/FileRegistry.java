@@ -34,6 +34,12 @@ import java.util.function.Consumer;
  */
 public final class FileRegistry implements BackendRegistry, DrainDeadlines {
     private static final System.Logger LOG = System.getLogger("io.lb4j");
+    /**
+     * The logger of the bad-line reports, {@code PATH:LINE: reason}: a logger of their own, so that the
+     * runner prints them exactly so, as its contract says (without its {@code lb4j: LEVEL:} prefix).
+     */
+    public static final String BAD_LINES = "io.lb4j.backends-file";
+    private static final System.Logger BAD_LINE = System.getLogger(BAD_LINES);
     /** Period of the check that backs up the file-system watch. */
     static final long CHECK_MS = 500;
     /** How long changed bytes must hold still before they count. */
@@ -147,7 +153,7 @@ public final class FileRegistry implements BackendRegistry, DrainDeadlines {
             try {
                 contents = contents(path, new String(bytes, StandardCharsets.UTF_8));
             } catch (IllegalArgumentException e) {
-                LOG.log(Level.WARNING, e.getMessage() + " (keeping the last good set of backends)");
+                BAD_LINE.log(Level.WARNING, e.getMessage() + " (keeping the last good set of backends)");
                 return;
             }
             deadlines = contents.drainDeadlines();

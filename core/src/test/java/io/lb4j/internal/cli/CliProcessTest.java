@@ -301,8 +301,8 @@ class CliProcessTest {
                 Files.writeString(file, good + "127.0.0.1:1 weight=0\n");
                 String where = file + ":5: ";
                 Await.until("the bad line reported", () -> child.errSoFar().contains(where), WAIT);
-                assertTrue(child.errSoFar().lines().anyMatch(l -> l.contains(where) && l.contains("weight")),
-                        child.errSoFar());
+                assertTrue(child.errSoFar().lines().anyMatch(l -> l.startsWith(where) && l.contains("weight")),
+                        "a line that starts with PATH:LINE: " + child.errSoFar());
                 assertTrue(get(metrics, "/explain?client=127.0.0.1:5000").contains("\"reason\":\"draining\""),
                         "the previous good set is kept");
                 // a good change applies within 2 s (1 s more for a loaded machine)
