@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.lb4j.testing.Await;
+import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.HttpTestServer;
 import io.lb4j.testing.TestCertificates;
 import java.io.IOException;
@@ -23,12 +24,14 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLSocket;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * TLS probes run by a real balancer: the checker's timeout names a stalled handshake, a stalling backend
  * never holds up its loop's other work (probes, relayed TLS connections), a plain-HTTP server behind an
  * {@code https} probe fails cleanly, and the PROXY header goes before the handshake.
  */
+@ExtendWith(FaultOracle.class)
 class TlsProbeBalancerTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private final TestCertificates certs = TestCertificates.get();

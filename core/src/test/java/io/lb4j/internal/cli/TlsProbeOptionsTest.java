@@ -6,18 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lb4j.Balancer;
 import io.lb4j.BalancerStats;
 import io.lb4j.HealthState;
+import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.HttpTestServer;
 import io.lb4j.testing.TestCertificates;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * {@code --probe https:/PATH}, {@code wss:/PATH}, {@code --probe-ca}, {@code --probe-sni} and
  * {@code --probe-insecure}: accepted in any order, refused with exit 2 and one line when wrong or
  * combined in a way that cannot work, and probing real TLS backends as given.
  */
+@ExtendWith(FaultOracle.class)
 class TlsProbeOptionsTest {
     private final TestCertificates certs = TestCertificates.get();
 

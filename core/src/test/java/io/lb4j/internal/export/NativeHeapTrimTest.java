@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import io.lb4j.internal.Faults;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.testing.Await;
+import io.lb4j.testing.FaultOracle;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.Arrays;
@@ -19,7 +20,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
+@ExtendWith(FaultOracle.class)
 class NativeHeapTrimTest {
     private final Faults faults = new Faults();
     private final AtomicInteger open = new AtomicInteger();

@@ -10,6 +10,7 @@ import io.lb4j.Backend;
 import io.lb4j.HealthProbe;
 import io.lb4j.ProbeResult;
 import io.lb4j.ProbeTls;
+import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.HttpTestServer;
 import io.lb4j.testing.TestCertificates;
 import io.lb4j.testing.WebSocketTestServer;
@@ -39,6 +40,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The HTTPS and secure WebSocket probes against real TLS servers on loopback: the JDK's
@@ -46,6 +48,7 @@ import org.junit.jupiter.api.Test;
  * Every check runs on a real event loop, as in the engine; each test ends with no fault counted on
  * that loop and no probe socket left registered.
  */
+@ExtendWith(FaultOracle.class)
 class TlsProbeTest {
     private static ProbeRunner runner;
     private static TestCertificates certs;

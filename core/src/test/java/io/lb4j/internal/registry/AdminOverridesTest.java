@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.lb4j.Backend;
 import io.lb4j.BackendRegistry;
+import io.lb4j.testing.FaultOracle;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The rule of run-time changes: an override per backend, until a source changes that backend's entry. */
+@ExtendWith(FaultOracle.class)
 class AdminOverridesTest {
     private final BackendRegistry.Dynamic file = BackendRegistry.dynamic();
     private final CompositeRegistry sources = new CompositeRegistry(List.of(file), List.of("file"));
