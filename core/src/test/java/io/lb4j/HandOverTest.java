@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lb4j.internal.relay.ReusePort;
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.TagServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,11 +26,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Restart without refusing anyone: two balancers share a port with {@code reusePort}, and the old one
  * hands its listeners over to the new one before draining.
  */
+@ExtendWith(FaultOracle.class)
 class HandOverTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.lb4j.internal.cli.CliProcessTest.Child;
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.FaultOracle;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.PrintStream;
@@ -20,8 +21,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The jar's hand-over: {@code --reuse-port} and SIGUSR2, with the runner in child JVMs. */
+@ExtendWith(FaultOracle.class)
 class HandOverCliTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 

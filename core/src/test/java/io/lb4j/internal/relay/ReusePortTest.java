@@ -3,6 +3,7 @@ package io.lb4j.internal.relay;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.FaultOracle;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -13,8 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
+@ExtendWith(FaultOracle.class)
 class ReusePortTest {
     private static final String V4_HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when "
             + "retrnsmt   uid  timeout inode";
