@@ -348,9 +348,9 @@ public final class Engine implements Relay.Events {
             return; // no descriptor to spare right now: the first connection loads them instead
         }
         ClassLoader loader = Engine.class.getClassLoader();
-        for (String name : new String[] {"io.lb4j.internal.relay.ConnectionPair", "io.lb4j.internal.relay.KeepAlive",
-            "io.lb4j.internal.Cidr", "io.lb4j.internal.probe.HealthChecker",
-            "io.lb4j.internal.proxy.ProxyHeaderParser$Malformed"}) {
+        for (String name : new String[] {ConnectionPair.class.getName(), ConnectionPair.class.getPackageName()
+                + ".KeepAlive", Cidr.class.getName(), HealthChecker.class.getName(),
+            io.lb4j.internal.proxy.ProxyHeaderParser.Malformed.class.getName()}) {
             try {
                 Class.forName(name, true, loader);
             } catch (ClassNotFoundException | LinkageError e) {
