@@ -1,9 +1,9 @@
 package io.lb4j;
 
-import io.lb4j.internal.pool.FixedRegistry;
 import io.lb4j.internal.registry.DnsRegistry;
 import io.lb4j.internal.registry.DynamicRegistry;
 import io.lb4j.internal.registry.FileRegistry;
+import io.lb4j.internal.registry.FixedRegistry;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;

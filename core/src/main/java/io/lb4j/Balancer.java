@@ -3,7 +3,7 @@ package io.lb4j;
 import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Config;
 import io.lb4j.internal.Edge;
-import io.lb4j.internal.Engine;
+import io.lb4j.internal.engine.Engine;
 import io.lb4j.internal.Lifecycle;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -36,7 +36,7 @@ import java.util.concurrent.CompletionStage;
 public final class Balancer implements AutoCloseable {
 
     static {
-        io.lb4j.internal.EngineAccess.install(balancer -> balancer.engine);
+        io.lb4j.internal.engine.EngineAccess.install(balancer -> balancer.engine);
     }
 
     private final Engine engine;

@@ -19,9 +19,6 @@ import java.util.List;
 public record Edge(ProxyProtocol sendProxy, boolean acceptProxy, List<Cidr> acceptProxyFrom, int maxConnections,
                    int maxConnectionsPerClient, List<Cidr> allow, List<Cidr> deny) {
 
-    /** No limits, no lists, no PROXY protocol. */
-    public static final Edge OPEN = new Edge(null, false, List.of(), 0, 0, List.of(), List.of());
-
     /** Copies the lists. */
     public Edge {
         acceptProxyFrom = List.copyOf(acceptProxyFrom);

@@ -29,16 +29,6 @@ public record Lifecycle(long drainPacingNs, InetSocketAddress frontHealth, boole
                 pacing, false);
     }
 
-    /** Without accept pacing or rebalancing. */
-    public Lifecycle(long drainPacingNs, InetSocketAddress frontHealth, boolean frontHealthTcp,
-                     int frontHealthMinBackends, long frontHealthGraceNs, long keepAliveIdleNs) {
-        this(drainPacingNs, frontHealth, frontHealthTcp, frontHealthMinBackends, frontHealthGraceNs, keepAliveIdleNs,
-                Pacing.NONE);
-    }
-
     /** Default keepalive idle: below Azure Load Balancer's 4-minute idle timeout (and AWS NLB's 350 s). */
     public static final long DEFAULT_KEEPALIVE_IDLE_NS = 120_000_000_000L;
-
-    /** The defaults: no pacing, no front-door endpoint, keepalive after 2 minutes idle. */
-    public static final Lifecycle DEFAULT = new Lifecycle(0, null, false, 1, 0, DEFAULT_KEEPALIVE_IDLE_NS);
 }

@@ -15,7 +15,4 @@ package io.lb4j.internal;
  */
 public record Pacing(int acceptRate, int acceptBurst, int backendConnectRate, long rebalanceIntervalNs,
                      double maxSpread, double maxSharePerMinute) {
-
-    /** Nothing paced, no rebalancing. */
-    public static final Pacing NONE = new Pacing(0, 0, 0, 0, 0, 0);
 }

@@ -2,7 +2,7 @@ package io.lb4j.internal.cli;
 
 import io.lb4j.BalancerListener;
 import io.lb4j.ConnectionEvent;
-import io.lb4j.internal.Engine;
+import io.lb4j.internal.AddressText;
 import java.io.PrintStream;
 import java.lang.System.Logger.Level;
 import java.time.temporal.ChronoUnit;
@@ -43,7 +43,7 @@ final class AccessLog implements BalancerListener, AutoCloseable {
 
     /** The line for one event. */
     static String line(ConnectionEvent event) {
-        return event.time().truncatedTo(ChronoUnit.MILLIS) + " " + Engine.format(event.client()) + " "
+        return event.time().truncatedTo(ChronoUnit.MILLIS) + " " + AddressText.format(event.client()) + " "
                 + (event.backend() == null ? "-" : event.backend().name()) + " "
                 + event.duration().toMillis() + "ms " + event.bytesToBackend() + " " + event.bytesToClient()
                 + " " + event.reason() + linkId(event);

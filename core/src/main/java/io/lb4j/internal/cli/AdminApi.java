@@ -2,9 +2,10 @@ package io.lb4j.internal.cli;
 
 import io.lb4j.Backend;
 import io.lb4j.Balancer;
+import io.lb4j.internal.AddressText;
 import io.lb4j.internal.Durations;
-import io.lb4j.internal.Engine;
-import io.lb4j.internal.EngineAccess;
+import io.lb4j.internal.engine.Engine;
+import io.lb4j.internal.engine.EngineAccess;
 import io.lb4j.internal.export.ExplainJson;
 import io.lb4j.internal.export.HttpServer;
 import io.lb4j.internal.export.Json;
@@ -514,7 +515,7 @@ final class AdminApi implements HttpServer.Service {
                     out.append(',');
                 }
                 out.append("{\"id\":\"").append(engine.connectionId(h)).append("\",\"client\":");
-                Json.string(out, Engine.format(h.client()));
+                Json.string(out, AddressText.format(h.client()));
                 out.append(",\"backend\":");
                 Json.string(out, h.backend().name());
                 out.append(",\"age_ms\":").append(h.age().toMillis())
@@ -656,6 +657,6 @@ final class AdminApi implements HttpServer.Service {
 
     private void log(HttpServer.Request request, String change) {
         engine.adminChange();
-        changes.accept("admin " + Engine.format(request.peer()) + ": " + change);
+        changes.accept("admin " + AddressText.format(request.peer()) + ": " + change);
     }
 }

@@ -1,7 +1,7 @@
 package io.lb4j.internal.cli;
 
 import io.lb4j.Balancer;
-import io.lb4j.internal.Engine;
+import io.lb4j.internal.AddressText;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -137,7 +137,7 @@ public final class Main {
             if (options.admin() != null) {
                 var admin = AdminApi.start(balancer, options.admin(), options.overrides(), options.adminToken(),
                         line -> LOG.log(System.Logger.Level.INFO, line), AdminApi.LIMITS);
-                LOG.log(System.Logger.Level.INFO, "admin API on " + Engine.format(admin.address())
+                LOG.log(System.Logger.Level.INFO, "admin API on " + AddressText.format(admin.address())
                         + (options.adminToken() != null ? " (bearer token required)" : " (no token)"));
             }
         } catch (UncheckedIOException | IllegalStateException | IllegalArgumentException e) {
@@ -147,7 +147,7 @@ public final class Main {
         }
         StringBuilder ready = new StringBuilder("lb4j listening on");
         for (InetSocketAddress address : balancer.addresses()) {
-            ready.append(' ').append(Engine.format(address));
+            ready.append(' ').append(AddressText.format(address));
         }
         out.println(ready);
         out.flush();

@@ -3,7 +3,7 @@ package io.lb4j.internal.export;
 import io.lb4j.Explanation;
 import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Config;
-import io.lb4j.internal.Engine;
+import io.lb4j.internal.AddressText;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
@@ -49,7 +49,7 @@ public final class ExplainJson {
     public static String render(Explanation explanation) {
         StringBuilder out = new StringBuilder(128 + 128 * explanation.candidates().size());
         out.append("{\"client\":");
-        StatsJson.string(out, Engine.format(explanation.client()));
+        StatsJson.string(out, AddressText.format(explanation.client()));
         out.append(",\"policy\":");
         StatsJson.string(out, explanation.policy());
         out.append(",\"candidates\":[");

@@ -1,7 +1,7 @@
 package io.lb4j.internal.export;
 
 import io.lb4j.Backend;
-import io.lb4j.internal.Engine;
+import io.lb4j.internal.AddressText;
 import java.net.InetSocketAddress;
 import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
@@ -32,7 +32,7 @@ final class JfrEvents implements FlightEvents {
         if (!event.shouldCommit()) {
             return;
         }
-        event.client = Engine.format(client);
+        event.client = AddressText.format(client);
         event.backend = backend == null ? null : backend.name();
         event.connectTime = connectNs;
         event.commit();
@@ -45,7 +45,7 @@ final class JfrEvents implements FlightEvents {
         if (!event.shouldCommit()) {
             return;
         }
-        event.client = Engine.format(client);
+        event.client = AddressText.format(client);
         event.backend = backend == null ? null : backend.name();
         event.connectionDuration = durationNs;
         event.bytesToBackend = bytesToBackend;

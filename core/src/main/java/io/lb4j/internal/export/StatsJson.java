@@ -1,7 +1,7 @@
 package io.lb4j.internal.export;
 
 import io.lb4j.BalancerStats;
-import io.lb4j.internal.Engine;
+import io.lb4j.internal.AddressText;
 
 /**
  * Renders a {@link BalancerStats} snapshot as one JSON object (RFC 8259) for {@code GET /stats}.
@@ -30,7 +30,7 @@ public final class StatsJson {
         String comma = "";
         for (BalancerStats.ListenerStats l : stats.listeners()) {
             out.append(comma).append("{\"address\":");
-            string(out, Engine.format(l.address()));
+            string(out, AddressText.format(l.address()));
             out.append(",\"activeConnections\":").append(l.activeConnections())
                     .append(",\"totalConnections\":").append(l.totalConnections())
                     .append(",\"rejectedConnections\":").append(l.rejectedConnections()).append('}');

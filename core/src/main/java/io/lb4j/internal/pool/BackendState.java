@@ -44,17 +44,6 @@ public final class BackendState implements BalancingPolicy.Candidate {
      * @param loops number of event loops (one counter slot each)
      * @param loopId the loop that probes this backend
      * @param initial the starting health
-     */
-    public BackendState(Backend backend, InetSocketAddress address, int loops, int loopId, HealthState initial) {
-        this(backend, address, loops, loopId, initial, initial != HealthState.UP, new AtomicBoolean());
-    }
-
-    /**
-     * @param backend configuration
-     * @param address resolved address, or {@code null} when it could not be resolved
-     * @param loops number of event loops (one counter slot each)
-     * @param loopId the loop that probes this backend
-     * @param initial the starting health
      * @param probed whether a first probe will run ({@link #firstProbe()} waits for it)
      * @param panic the pool's panic flag: while set, health is ignored by {@link #usable()}
      */

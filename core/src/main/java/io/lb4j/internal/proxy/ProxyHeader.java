@@ -2,6 +2,7 @@ package io.lb4j.internal.proxy;
 
 import io.lb4j.ProxyProtocol;
 import io.lb4j.ProxyTlvs;
+import io.lb4j.internal.AddressText;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -37,7 +38,6 @@ public record ProxyHeader(int version, boolean local, InetSocketAddress source, 
     public static final int MAX_ENCODED_BYTES = V2_MAX_BYTES;
     private static final byte[] V1_PREFIX = "PROXY ".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] V1_UNKNOWN = "PROXY UNKNOWN\r\n".getBytes(StandardCharsets.US_ASCII);
-    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     /** The v2 {@code PP2_TYPE_AUTHORITY} value (the host name the client asked for), or {@code null}. */
     public byte[] authority() {
@@ -196,63 +196,7 @@ public record ProxyHeader(int version, boolean local, InetSocketAddress source, 
             }
             return;
         }
-        ipv6Text(b, out);
-    }
-
-    /**
-     * RFC 5952 text of an IPv6 address (an IPv4 one written IPv4-mapped): lower case, no leading zeros,
-     * the longest run of two or more zero groups as {@code ::}; at most 39 ASCII bytes.
-     */
-    public static void ipv6Text(byte[] b, ByteBuffer out) {
-        int[] groups = new int[8];
-        if (b.length == 4) {
-            groups[5] = 0xFFFF;
-            groups[6] = ((b[0] & 0xFF) << 8) | (b[1] & 0xFF);
-            groups[7] = ((b[2] & 0xFF) << 8) | (b[3] & 0xFF);
-        } else {
-            for (int i = 0; i < 8; i++) {
-                groups[i] = ((b[2 * i] & 0xFF) << 8) | (b[2 * i + 1] & 0xFF);
-            }
-        }
-        int bestStart = -1;
-        int bestLength = 1; // a single zero group is not shortened (RFC 5952 section 4.2.2)
-        for (int i = 0; i < 8; ) {
-            if (groups[i] != 0) {
-                i++;
-                continue;
-            }
-            int j = i;
-            while (j < 8 && groups[j] == 0) {
-                j++;
-            }
-            if (j - i > bestLength) {
-                bestStart = i;
-                bestLength = j - i;
-            }
-            i = j;
-        }
-        for (int i = 0; i < 8; i++) {
-            if (i == bestStart) {
-                out.put((byte) ':').put((byte) ':');
-                i += bestLength - 1;
-                continue;
-            }
-            if (i > 0 && i != bestStart + bestLength) {
-                out.put((byte) ':');
-            }
-            hex(groups[i], out);
-        }
-    }
-
-    private static void hex(int group, ByteBuffer out) {
-        boolean started = false;
-        for (int shift = 12; shift >= 0; shift -= 4) {
-            int digit = (group >> shift) & 0xF;
-            if (digit != 0 || started || shift == 0) {
-                out.put(HEX[digit]);
-                started = true;
-            }
-        }
+        AddressText.ipv6(b, out);
     }
 
     private static void decimal(int value, ByteBuffer out) {

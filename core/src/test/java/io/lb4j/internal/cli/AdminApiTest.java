@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.BalancerListener;
 import io.lb4j.ConnectionEvent;
+import io.lb4j.internal.AddressText;
 import io.lb4j.internal.export.HttpServer;
 import io.lb4j.internal.export.Json;
 import io.lb4j.testing.Await;
@@ -320,7 +321,7 @@ class AdminApiTest {
     }
 
     private static String format(Socket client) {
-        return io.lb4j.internal.Engine.format((InetSocketAddress) client.getLocalSocketAddress());
+        return io.lb4j.internal.AddressText.format((InetSocketAddress) client.getLocalSocketAddress());
     }
 
     @Test

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.lb4j.Balancer;
 import io.lb4j.BalancerListener;
-import io.lb4j.internal.Engine;
-import io.lb4j.internal.EngineAccess;
+import io.lb4j.internal.engine.Engine;
+import io.lb4j.internal.engine.EngineAccess;
 import io.lb4j.internal.export.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;

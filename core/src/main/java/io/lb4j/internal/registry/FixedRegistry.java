@@ -1,4 +1,4 @@
-package io.lb4j.internal.pool;
+package io.lb4j.internal.registry;
 
 import io.lb4j.Backend;
 import io.lb4j.BackendRegistry;

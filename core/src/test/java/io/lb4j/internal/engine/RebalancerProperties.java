@@ -1,4 +1,4 @@
-package io.lb4j.internal;
+package io.lb4j.internal.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

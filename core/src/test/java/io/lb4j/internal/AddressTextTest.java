@@ -9,10 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(FaultOracle.class)
-class EngineFormatTest {
+class AddressTextTest {
 
     private static String format(String ip, int port) throws Exception {
-        return Engine.format(new InetSocketAddress(InetAddress.getByName(ip), port));
+        return AddressText.format(new InetSocketAddress(InetAddress.getByName(ip), port));
     }
 
     @Test

@@ -1,4 +1,4 @@
-package io.lb4j.internal;
+package io.lb4j.internal.engine;
 
 import io.lb4j.Balancer;
 import java.util.function.Function;

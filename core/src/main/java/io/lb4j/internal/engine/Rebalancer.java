@@ -1,5 +1,7 @@
-package io.lb4j.internal;
+package io.lb4j.internal.engine;
 
+import io.lb4j.internal.Faults;
+import io.lb4j.internal.Pacing;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Timer;
 import io.lb4j.internal.pool.BackendState;

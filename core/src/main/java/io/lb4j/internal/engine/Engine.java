@@ -1,4 +1,4 @@
-package io.lb4j.internal;
+package io.lb4j.internal.engine;
 
 import io.lb4j.Backend;
 import io.lb4j.BalancerListener;
@@ -7,6 +7,12 @@ import io.lb4j.ConnectionEvent;
 import io.lb4j.DrainReport;
 import io.lb4j.Explanation;
 import io.lb4j.HealthState;
+import io.lb4j.internal.AddressText;
+import io.lb4j.internal.Config;
+import io.lb4j.internal.Durations;
+import io.lb4j.internal.Faults;
+import io.lb4j.internal.Lifecycle;
+import io.lb4j.internal.Pacing;
 import io.lb4j.internal.export.ExplainJson;
 import io.lb4j.internal.export.FlightEvents;
 import io.lb4j.internal.export.FrontHealthTcp;
@@ -418,7 +424,7 @@ public final class Engine implements Relay.Events {
                     // failing already
                 }
             }
-            throw new UncheckedIOException("listen " + format(address) + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("listen " + AddressText.format(address) + ": " + e.getMessage(), e);
         }
     }
 
@@ -1333,7 +1339,7 @@ public final class Engine implements Relay.Events {
                 return;
             }
         }
-        MBeans beans = new MBeans(name != null ? name : format(frontends.get(0).address()), this::stats, faults);
+        MBeans beans = new MBeans(name != null ? name : AddressText.format(frontends.get(0).address()), this::stats, faults);
         beans.registerBalancer();
         synchronized (mbeanLock) {
             if (mbeansClosed) {
@@ -1452,25 +1458,5 @@ public final class Engine implements Relay.Events {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
         return t;
-    }
-
-    /** {@code IP:PORT} or {@code [IPv6]:PORT} (RFC 5952 text form), as the CLI prints addresses. */
-    public static String format(InetSocketAddress address) {
-        InetAddress ip = address.getAddress();
-        if (ip == null) {
-            String host = address.getHostString();
-            return host.indexOf(':') >= 0 ? "[" + host + "]:" + address.getPort() : host + ":" + address.getPort();
-        }
-        if (ip instanceof java.net.Inet6Address) {
-            return "[" + ipv6(ip.getAddress()) + "]:" + address.getPort();
-        }
-        return ip.getHostAddress() + ":" + address.getPort();
-    }
-
-    /** RFC 5952: lower case, no leading zeros, the longest run of two or more zero groups as "::". */
-    static String ipv6(byte[] bytes) {
-        java.nio.ByteBuffer text = java.nio.ByteBuffer.allocate(40);
-        io.lb4j.internal.proxy.ProxyHeader.ipv6Text(bytes, text);
-        return new String(text.array(), 0, text.position(), java.nio.charset.StandardCharsets.US_ASCII);
     }
 }

@@ -1,9 +1,10 @@
-package io.lb4j.internal;
+package io.lb4j.internal.engine;
 
 import io.lb4j.Backend;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.Explanation;
 import io.lb4j.HealthState;
+import io.lb4j.internal.Faults;
 import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.pool.Pool;
 import java.net.InetSocketAddress;

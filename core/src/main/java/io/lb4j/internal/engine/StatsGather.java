@@ -1,4 +1,4 @@
-package io.lb4j.internal;
+package io.lb4j.internal.engine;
 
 import io.lb4j.BalancerStats;
 import io.lb4j.internal.pool.BackendState;
