@@ -1072,7 +1072,7 @@ public final class Balancer implements AutoCloseable {
                 for (InetSocketAddress address : listen) {
                     if (address.getPort() == 0) {
                         throw new IllegalArgumentException("reusePort: listen address "
-                                + Engine.format(address) + " has port 0 (expected: a fixed port, "
+                                + io.lb4j.internal.AddressText.format(address) + " has port 0 (expected: a fixed port, "
                                 + "which a successor can bind too)");
                     }
                 }

@@ -7,6 +7,7 @@ import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthProbe;
 import io.lb4j.ProbeTls;
 import io.lb4j.ProxyProtocol;
+import io.lb4j.internal.AddressText;
 import io.lb4j.internal.Cidr;
 import io.lb4j.HealthState;
 import io.lb4j.internal.Config;
@@ -136,7 +137,7 @@ final class Options {
      * Options of the contract (CLI.md, "Additions (second round)") that are not built yet: refused with
      * exit 2 and "not supported yet" until then. Remove a name here when its row is added.
      */
-    private static final Set<String> LATER = Set.of("--queue-timeout", "--max-queued", "--reuse-port");
+    private static final Set<String> LATER = Set.of("--queue-timeout", "--max-queued");
     private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
             "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode",
             "--probe-insecure",
@@ -328,7 +329,7 @@ final class Options {
         if (o.reusePort) {
             for (InetSocketAddress address : o.listen) {
                 if (address.getPort() == 0) {
-                    throw new IllegalArgumentException("--reuse-port: --listen " + io.lb4j.internal.Engine.format(address)
+                    throw new IllegalArgumentException("--reuse-port: --listen " + AddressText.format(address)
                             + " has port 0 (expected: a fixed port, which a successor can bind too)");
                 }
             }

@@ -1273,7 +1273,7 @@ public final class Engine implements Relay.Events {
             for (Frontend frontend : frontends) {
                 int listening = ReusePort.listeners(frontend.address());
                 if (listening >= 0 && listening <= loops.length) {
-                    throw new IllegalStateException("handOver: no successor listens on " + format(frontend.address())
+                    throw new IllegalStateException("handOver: no successor listens on " + AddressText.format(frontend.address())
                             + " (expected: a balancer with reusePort on the same address, started before the "
                             + "hand-over; this one goes on accepting)");
                 }
@@ -1312,7 +1312,7 @@ public final class Engine implements Relay.Events {
         long timeoutNs = pacedNs >= 0 ? pacedNs : config.drainTimeoutNs();
         StringBuilder addresses = new StringBuilder();
         for (Frontend frontend : handed) {
-            addresses.append(addresses.length() == 0 ? "" : " ").append(format(frontend.address()));
+            addresses.append(addresses.length() == 0 ? "" : " ").append(AddressText.format(frontend.address()));
         }
         int queued = taken;
         LOG.log(Level.INFO, () -> "handed over " + addresses + ": listeners closed, " + queued
