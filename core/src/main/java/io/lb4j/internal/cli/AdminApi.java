@@ -220,7 +220,7 @@ final class AdminApi implements HttpServer.Service {
             long count = refusedSinceLog;
             LOG.log(System.Logger.Level.WARNING, () -> "admin: " + count + " request" + (count == 1 ? "" : "s")
                     + " refused for a missing or wrong token since the last such line, the latest from "
-                    + Engine.format(request.peer()));
+                    + AddressText.format(request.peer()));
             refusedSinceLog = 0;
             refusedLoggedNs = now;
         }
