@@ -3,8 +3,8 @@ package io.lb4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.lb4j.internal.Engine;
-import io.lb4j.internal.EngineAccess;
+import io.lb4j.internal.engine.Engine;
+import io.lb4j.internal.engine.EngineAccess;
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
 import io.lb4j.testing.FaultOracle;

@@ -8,6 +8,7 @@ import io.lb4j.DrainReport;
 import io.lb4j.Explanation;
 import io.lb4j.HealthState;
 import io.lb4j.internal.AddressText;
+import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Config;
 import io.lb4j.internal.Durations;
 import io.lb4j.internal.Faults;

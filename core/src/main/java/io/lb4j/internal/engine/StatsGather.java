@@ -1,6 +1,7 @@
 package io.lb4j.internal.engine;
 
 import io.lb4j.BalancerStats;
+import io.lb4j.internal.Faults;
 import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.pool.Counters;
 import io.lb4j.internal.relay.Acceptor;
