@@ -20,15 +20,18 @@ import com.tngtech.archunit.lang.ConditionEvents;
 import com.tngtech.archunit.lang.SimpleConditionEvent;
 import com.tngtech.archunit.library.dependencies.SliceAssignment;
 import com.tngtech.archunit.library.dependencies.SliceIdentifier;
+import io.lb4j.testing.FaultOracle;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The layering rules of docs/ARCHITECTURE.md, checked on the compiled main classes: what must never be, so
  * that a change which breaks the house's shape fails the build instead of being found by the next reader.
  */
+@ExtendWith(FaultOracle.class)
 class LayeringTest {
 
     private static final JavaClasses MAIN = new ClassFileImporter()
