@@ -38,8 +38,10 @@ final class TlsExchange {
     private boolean started;
     private boolean handshaking;
     private boolean heardFromPeer;
-    /** What the engine's delegated work threw on the executor, handed back with {@link #resume}. */
-    private volatile RuntimeException taskFailure;
+    /** What work on the executor threw, handed back with {@link #resume}. */
+    private volatile Exception taskFailure;
+    /** The ClientHello's wrap, made on the executor with beginHandshake, to be checked on the loop. */
+    private volatile SSLEngineResult helloWrap;
 
     /**
      * @param tasks where the engine's delegated work runs (off the loop), or {@code null} to run it inline
@@ -64,9 +66,17 @@ final class TlsExchange {
 
     /** Moves the exchange on after the channel connected or became ready; sets the interest it waits for. */
     void advance(SelectionKey key) throws IOException {
-        RuntimeException failed = taskFailure;
+        Exception failed = taskFailure;
+        if (failed instanceof IOException) {
+            throw (IOException) failed;
+        }
         if (failed != null) {
-            throw failed;
+            throw (RuntimeException) failed;
+        }
+        SSLEngineResult hello = helloWrap;
+        if (hello != null) {
+            helloWrap = null;
+            check(hello);
         }
         while (!result.isDone()) {
             if (!flush()) {
@@ -84,12 +94,22 @@ final class TlsExchange {
                 started = true;
                 handshaking = true;
                 result.timeoutReason("tls: handshake timed out");
-                engine.beginHandshake();
+                // beginHandshake produces the ClientHello with a fresh key share (about 1 ms of key
+                // generation): CPU work for the executor too, like the delegated tasks
+                if (offload(key, () -> {
+                    engine.beginHandshake();
+                    helloWrap = wrapOnly(EMPTY);
+                })) {
+                    return;
+                }
+                check(helloWrap);
+                helloWrap = null;
+                continue;
             }
             SSLEngineResult.HandshakeStatus status = engine.getHandshakeStatus();
             switch (status) {
                 case NEED_TASK:
-                    if (offload(key)) {
+                    if (offload(key, this::runTasks)) {
                         return;
                     }
                     break;
@@ -145,19 +165,19 @@ final class TlsExchange {
     }
 
     /**
-     * Hands the engine's delegated work (key agreement, certificate and signature checks: about 5 ms
-     * of CPU per handshake with the JDK 17's EC code) to the probe executor, so that the loop goes on
-     * relaying meanwhile; the channel waits for nothing until it is done. True when handed off; false
-     * when it ran here (no executor, or the executor is full).
+     * Hands engine work (beginHandshake's key generation; the delegated key agreement, certificate and
+     * signature checks: together about 5 ms of CPU per handshake with the JDK 17's EC code) to the
+     * probe executor, so that the loop goes on relaying meanwhile; the channel waits for nothing until
+     * it is done. True when handed off; false when it ran here (no executor, or the executor is full).
      */
-    private boolean offload(SelectionKey key) {
+    private boolean offload(SelectionKey key, Work work) throws IOException {
         if (tasks != null) {
             key.interestOps(0);
             try {
                 tasks.execute(() -> {
                     try {
-                        runTasks();
-                    } catch (RuntimeException e) {
+                        work.run();
+                    } catch (IOException | RuntimeException e) {
                         taskFailure = e;
                     }
                     resume.run();
@@ -167,8 +187,14 @@ final class TlsExchange {
                 // run it here rather than fail the probe
             }
         }
-        runTasks();
+        work.run();
         return false;
+    }
+
+    /** Engine work that may run on the executor: it touches the engine and the pending records only. */
+    @FunctionalInterface
+    private interface Work {
+        void run() throws IOException;
     }
 
     private void runTasks() {
@@ -184,13 +210,21 @@ final class TlsExchange {
      * in {@link #advance} can never spin.
      */
     private void wrap(ByteBuffer source) throws SSLException {
+        check(wrapOnly(source));
+    }
+
+    /** The wrap itself, completing nothing (it may run on the executor). */
+    private SSLEngineResult wrapOnly(ByteBuffer source) throws SSLException {
         netOut.compact();
-        SSLEngineResult r;
         try {
-            r = engine.wrap(source, netOut);
+            return engine.wrap(source, netOut);
         } finally {
             netOut.flip();
         }
+    }
+
+    /** Completes the result when a wrap made no progress or found the engine closed. */
+    private void check(SSLEngineResult r) {
         if (r.getStatus() == SSLEngineResult.Status.CLOSED) {
             result.complete(ProbeResult.failed(handshaking ? "tls: closed during the handshake" : "tls: closed"));
         } else if (r.bytesProduced() == 0 && r.bytesConsumed() == 0) {
