@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.internal.EngineAccess;
 import io.lb4j.internal.relay.ReusePort;
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
@@ -49,6 +50,13 @@ class HandOverTest {
                 .reusePort(true).jmx(false);
     }
 
+    /** No fault was caught and survived in any of {@code balancers} (none is provoked here). */
+    static void assertNoFaults(Balancer... balancers) {
+        for (Balancer b : balancers) {
+            assertEquals(0, EngineAccess.engine(b).faults().total(), "faults recorded");
+        }
+    }
+
     /** Connects and reads the one tag byte its backend writes. */
     static char tagOf(int port) throws IOException {
         try (Socket s = new Socket(LOOPBACK, port)) {
@@ -77,6 +85,7 @@ class HandOverTest {
                 sawB |= tag == 'b';
             }
             assertTrue(sawA && sawB, "both balancers served clients on port " + port + ": a=" + sawA + " b=" + sawB);
+            assertNoFaults(first, second);
         }
     }
 
@@ -90,6 +99,7 @@ class HandOverTest {
             UncheckedIOException e = assertThrows(UncheckedIOException.class, plain::start);
             assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
             plain.close();
+            assertNoFaults(holder);
         }
         // and a reusePort balancer never shares with a listener that did not opt in
         try (EchoServer echo = EchoServer.start(); ServerSocket foreign = new ServerSocket(0, 50, LOOPBACK)) {
@@ -140,6 +150,7 @@ class HandOverTest {
                     alone.handOver(Duration.ZERO);
                     IllegalStateException twice = assertThrows(IllegalStateException.class, alone::handOver);
                     assertTrue(twice.getMessage().startsWith("handOver: handed over already"), twice.getMessage());
+                    assertNoFaults(alone, successor);
                 }
             }
         }
@@ -177,6 +188,7 @@ class HandOverTest {
                 }
                 handOver.get(WAIT.toSeconds(), TimeUnit.SECONDS); // drained: its clients have left
                 assertEquals('b', tagOf(port), "after the hand-over the successor takes every client");
+                assertNoFaults(old, successor);
             } finally {
                 for (Socket s : sockets) {
                     s.close();
@@ -231,6 +243,7 @@ class HandOverTest {
                 Await.until("clients served by the successor alone", () -> ok.get() > after + 200, WAIT);
                 running.set(false);
                 client.join(WAIT.toMillis());
+                assertNoFaults(old, successor);
             } finally {
                 running.set(false);
                 client.join(WAIT.toMillis());
@@ -241,6 +254,47 @@ class HandOverTest {
             assertEquals(0, refused.get(), "no connect refused: a listener holds the port throughout " + failures);
             if (ReusePort.migrateReq() == 1) {
                 assertEquals(0, reset.get(), "the kernel moved what was queued at close: " + failures);
+            }
+        }
+    }
+
+    @Test
+    void shouldCloseEveryConnectionOfTheOldBalancerWithinTheHandOverWindow() throws Exception {
+        int port = freePort();
+        int held = 30;
+        try (EchoServer echo = EchoServer.start();
+             Balancer old = shared(port, echo.hostPort()).drainTimeout(Duration.ofMinutes(5)).build();
+             Balancer successor = shared(port, echo.hostPort()).build()) {
+            old.start();
+            List<Socket> sockets = new ArrayList<>();
+            try {
+                Await.until(held + " connections on the old balancer", () -> {
+                    try {
+                        Socket s = new Socket(LOOPBACK, port);
+                        s.setSoTimeout(10_000);
+                        sockets.add(s);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                    return old.connections().size() >= held;
+                }, WAIT);
+                successor.start();
+                // a window far below the builder's 5-minute drain timeout: handOver(window) decides
+                old.handOver(Duration.ofMillis(500));
+                for (Socket s : sockets) {
+                    try {
+                        assertEquals(-1, s.getInputStream().read(), "closed by the paced drain");
+                    } catch (java.net.SocketException reset) {
+                        // closed by reset: closed all the same
+                    }
+                }
+                Await.until("no backend connection of the old balancer left", () -> echo.open() == 0, WAIT);
+                EchoServerRoundTrip.roundTrip(port, "the successor serves");
+                assertNoFaults(old, successor);
+            } finally {
+                for (Socket s : sockets) {
+                    s.close();
+                }
             }
         }
     }

@@ -88,6 +88,7 @@ public final class HandOverBench {
     final List<Long> exitMs = new ArrayList<>();
     final List<Long> readyMs = new ArrayList<>();
     long queuedAccepted;
+    long lbWarnings;
     int port;
     int backendPort;
 
@@ -163,12 +164,14 @@ public final class HandOverBench {
                         current.awaitExit();
                         endDrain(signalNs);
                         queuedAccepted += current.queuedAccepted();
+                        lbWarnings += current.warnings();
                         current = next;
                     } else {
                         long signalNs = beginDrain();
                         current.signal("TERM");
                         current.awaitExit();
                         endDrain(signalNs);
+                        lbWarnings += current.warnings();
                         current = Lb.start(this);
                         readyMs.add(current.readyMs);
                     }
@@ -182,6 +185,7 @@ public final class HandOverBench {
                 }
                 current.signal("TERM");
                 current.awaitExit();
+                lbWarnings += current.warnings();
             }
             double seconds = (System.nanoTime() - startNs) / 1e9;
             StringBuilder line = new StringBuilder("RESULT mode=").append(mode)
@@ -201,7 +205,8 @@ public final class HandOverBench {
                     .append(" long_reconnects=").append(reconnects.sum())
                     .append(" long_reconnect_refused=").append(reconnectRefused.sum())
                     .append(" signal_to_exit_ms=").append(summary(exitMs))
-                    .append(" start_to_ready_ms=").append(summary(readyMs));
+                    .append(" start_to_ready_ms=").append(summary(readyMs))
+                    .append(" lb_warnings=").append(lbWarnings);
             if (mode.equals("handover")) {
                 line.append(" queued_accepted_at_handover=").append(queuedAccepted);
             }
@@ -578,6 +583,11 @@ public final class HandOverBench {
                 process.destroyForcibly();
                 throw new IllegalStateException("lb4j " + process.pid() + " did not exit within 120 s");
             }
+        }
+
+        /** Lines it logged at WARNING (a fault it caught and survived), once it has exited. */
+        long warnings() {
+            return err.toString().lines().filter(l -> l.contains("WARNING")).count();
         }
 
         /** The queued clients it accepted at its hand-over, from its log line (0 when none came). */

@@ -67,6 +67,7 @@ class HandOverCliTest {
                     // closed by reset: closed all the same
                 }
                 assertEquals(0, old.exit(WAIT), "a hand-over ends with exit 0: " + old.errSoFar());
+                assertTrue(!old.errSoFar().contains("WARNING"), "no fault logged: " + old.errSoFar());
                 assertEquals(null, old.out.readLine(), "nothing but the ready line on standard output");
                 try (Socket after = new Socket("127.0.0.1", port)) {
                     after.setSoTimeout(10_000);
