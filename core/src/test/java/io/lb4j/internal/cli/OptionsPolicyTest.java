@@ -17,7 +17,12 @@ class OptionsPolicyTest {
     @ValueSource(strings = {"round-robin", "weighted-round-robin", "least-connections", "power-of-two",
             "five-tuple", "source-ip", "source-ip-protocol"})
     void shouldAcceptEveryPolicyOfTheContract(String name) {
-        Options.parse("--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9", "--policy", name).toBuilder().build();
+        try (io.lb4j.Balancer lb = Options.parse("--listen", "127.0.0.1:0", "--backend", "127.0.0.1:9", "--policy", name,
+                "--probe", "none", "--threads", "1").toBuilder().build()) {
+            lb.start();
+            assertEquals(name, lb.explain(new java.net.InetSocketAddress("127.0.0.1", 5000)).policy(),
+                    "the policy the option names is the one that runs");
+        }
         assertFalse(Options.HELP.contains("policies weighted-round-robin"), "not listed as unsupported");
     }
 
