@@ -93,4 +93,60 @@ class DnsMessageTest {
         assertEquals(DnsMessage.NXDOMAIN, m.rcode());
         assertArrayEquals(HexFormat.of().parseHex("0001820300000000" + "00000000"), m.encode());
     }
+
+    private static void refused(String message, org.junit.jupiter.api.function.Executable construction) {
+        assertEquals(message, assertThrows(IllegalArgumentException.class, construction).getMessage());
+    }
+
+    @Test
+    void shouldCheckEveryFieldRangeAtConstruction() {
+        refused("id: 65536 (expected: 0-65535)", () -> new DnsMessage(65536, 0, List.of(), List.of(), List.of(), List.of()));
+        refused("id: -1 (expected: 0-65535)", () -> new DnsMessage(-1, 0, List.of(), List.of(), List.of(), List.of()));
+        refused("flags: 65536 (expected: 0-65535)", () -> new DnsMessage(0, 65536, List.of(), List.of(), List.of(), List.of()));
+        new DnsMessage(65535, 65535, List.of(), List.of(), List.of(), List.of());
+        refused("type: 65536 (expected: 0-65535)", () -> new DnsMessage.Question("a", 65536, DnsMessage.IN));
+        refused("class: -1 (expected: 0-65535)", () -> new DnsMessage.Question("a", DnsMessage.A, -1));
+        refused("name: 'a..b' (expected: labels of 1-63 characters)", () -> new DnsMessage.Question("a..b", 1, 1));
+        DnsMessage.Data srv = new DnsMessage.Srv(1, 2, 3, "t.example");
+        refused("type: 70000 (expected: 0-65535)", () -> new DnsMessage.Record("a", 70000, DnsMessage.IN, 1, srv));
+        refused("class: 70000 (expected: 0-65535)", () -> new DnsMessage.Record("a", DnsMessage.SRV, 70000, 1, srv));
+        refused("name: 'a.' (expected: labels of 1-63 characters)",
+                () -> new DnsMessage.Record("a.", DnsMessage.SRV, DnsMessage.IN, 1, srv));
+        refused("priority: 65536 (expected: 0-65535)", () -> new DnsMessage.Srv(65536, 0, 0, "t"));
+        refused("weight: 65536 (expected: 0-65535)", () -> new DnsMessage.Srv(0, 65536, 0, "t"));
+        refused("port: 65536 (expected: 0-65535)", () -> new DnsMessage.Srv(0, 0, 65536, "t"));
+        refused("name: 'a..t' (expected: labels of 1-63 characters)", () -> new DnsMessage.Srv(0, 0, 0, "a..t"));
+    }
+
+    @Test
+    void shouldAllowANameOfExactly255BytesOnTheWireAndNotOneMore() {
+        String label63 = "a".repeat(63);
+        String longest = label63 + "." + label63 + "." + label63 + "." + "a".repeat(61); // 1+64*3+62 = 255
+        new DnsMessage.Question(longest, DnsMessage.A, DnsMessage.IN);
+        refused("name: '" + longest + "a' (expected: at most 255 bytes on the wire)",
+                () -> new DnsMessage.Question(longest + "a", DnsMessage.A, DnsMessage.IN));
+        new DnsMessage.Question("a".repeat(63), DnsMessage.A, DnsMessage.IN);
+    }
+
+    @Test
+    void shouldReadTheResponseAndTruncationBitsAndTheRcode() {
+        DnsMessage plain = new DnsMessage(1, 0, List.of(), List.of(), List.of(), List.of());
+        assertTrue(!plain.response() && !plain.truncated());
+        DnsMessage answer = new DnsMessage(1, DnsMessage.FLAG_QR | DnsMessage.FLAG_TC | DnsMessage.NXDOMAIN,
+                List.of(), List.of(), List.of(), List.of());
+        assertTrue(answer.response() && answer.truncated());
+        assertEquals(DnsMessage.NXDOMAIN, answer.rcode());
+        DnsMessage otherBits = new DnsMessage(1, 0x7DFF & ~DnsMessage.FLAG_TC, List.of(), List.of(), List.of(), List.of());
+        assertTrue(!otherBits.response() && !otherBits.truncated(), "only their own bits count");
+    }
+
+    @Test
+    void shouldCompareOpaqueDataByContent() {
+        DnsMessage.Opaque a = new DnsMessage.Opaque(new byte[] {1, 2, 3});
+        assertEquals(a, new DnsMessage.Opaque(new byte[] {1, 2, 3}));
+        assertEquals(a.hashCode(), new DnsMessage.Opaque(new byte[] {1, 2, 3}).hashCode());
+        assertTrue(!a.equals(new DnsMessage.Opaque(new byte[] {1, 2, 4})) && !a.equals("x"));
+        assertTrue(a.hashCode() != new DnsMessage.Opaque(new byte[] {9}).hashCode());
+        assertEquals("Opaque[3 bytes]", a.toString());
+    }
 }
