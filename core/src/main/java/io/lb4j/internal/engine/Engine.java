@@ -196,6 +196,15 @@ public final class Engine implements Relay.Events {
         blocking = new ThreadPoolExecutor(BLOCKING_PROBE_THREADS, BLOCKING_PROBE_THREADS, 30, TimeUnit.SECONDS,
                 new ArrayBlockingQueue<>(1024), r -> daemon(r, threadPrefix + "probe-" + probeThreads.incrementAndGet()));
         blocking.allowCoreThreadTimeOut(true);
+        // before the first probes, so that a running recording sees every health change, the first
+        // ones included; without a recording the recorder is not initialised, and nothing is lost
+        // while the classes load in the background
+        if (FlightEvents.recorderInitialised()) {
+            flight = FlightEvents.create();
+        } else {
+            // until loaded, events are not committed: there is no recording to commit them to
+            daemon(() -> flight = FlightEvents.create(), threadPrefix + "init-jfr").start();
+        }
         Config.Health health = config.health();
         pool = new Pool(config.policy(), n, config.probe() != null, health.initial(), health.panicMode(), faults);
         if (config.probe() != null) {
@@ -249,18 +258,14 @@ public final class Engine implements Relay.Events {
             }
             LOG.log(Level.INFO, ReusePort.migrateReqLine(ReusePort.migrateReq()));
         }
-        if (config.jmx()) {
+        if (config.jmx() && !OptionalModules.readable("java.management")) {
+            LOG.log(Level.DEBUG, "JMX off: the module java.management is not in this runtime");
+        } else if (config.jmx()) {
             if (MBeans.platformServerExists()) {
                 registerMBeans();
             } else {
                 control.execute(this::registerMBeans); // ordered before any later membership change
             }
-        }
-        if (FlightEvents.recorderInitialised()) {
-            flight = FlightEvents.create();
-        } else {
-            // until loaded, connections commit no events: there is no recording to commit them to
-            daemon(() -> flight = FlightEvents.create(), threadPrefix + "init-jfr").start();
         }
         List<CompletableFuture<Void>> registered = new ArrayList<>();
         if (metrics != null) {
@@ -319,16 +324,16 @@ public final class Engine implements Relay.Events {
      * descriptors, where the failed initialiser would kill an event loop.
      */
     private static void initialiseNio(boolean probing) {
-        // the same for the log handlers and the time zone, both read from files on first use: on a
-        // thread of their own, as they take 5-10 ms in a fresh JVM and nothing here needs them yet.
+        // the same for the logging configuration and the time zone, both read from files on first use:
+        // on a thread of their own, as they take 5-10 ms in a fresh JVM and nothing here needs them yet.
         // With probes, one record is formatted there too: the first line a JVM logs costs 30-40 ms of
         // formatter and date-time set-up, and the first probe result logs one on start()'s path.
         daemon(() -> {
-            for (java.util.logging.Handler handler : java.util.logging.Logger.getLogger("").getHandlers()) {
-                java.util.logging.Formatter formatter = handler.getFormatter();
-                if (probing && formatter != null) {
-                    formatter.format(new java.util.logging.LogRecord(java.util.logging.Level.INFO, "lb4j"));
-                }
+            // lb4j's logger (the LoggerFinder, and java.util.logging's configuration when present);
+            // the host's handlers are left alone: only a formatter of lb4j's own is warmed
+            if (LOG.isLoggable(Level.INFO) && probing && OptionalModules.readable("java.logging")) {
+                new java.util.logging.SimpleFormatter().format(
+                        new java.util.logging.LogRecord(java.util.logging.Level.INFO, "lb4j"));
             }
             java.util.TimeZone.getDefault();
             loadFirstConnectionClasses();

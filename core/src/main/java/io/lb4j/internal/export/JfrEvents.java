@@ -6,6 +6,7 @@ import java.net.InetSocketAddress;
 import jdk.jfr.Category;
 import jdk.jfr.DataAmount;
 import jdk.jfr.Description;
+import jdk.jfr.Enabled;
 import jdk.jfr.Event;
 import jdk.jfr.Label;
 import jdk.jfr.Name;
@@ -72,6 +73,7 @@ final class JfrEvents implements FlightEvents {
     @Category("lb4j")
     @Description("A client connection reached a backend")
     @StackTrace(false)
+    @Enabled(false) // one per connection: only when a recording asks for it
     static final class ConnectionOpened extends Event {
         @Label("Client")
         String client;
@@ -87,6 +89,7 @@ final class JfrEvents implements FlightEvents {
     @Category("lb4j")
     @Description("A client connection ended")
     @StackTrace(false)
+    @Enabled(false) // one per connection: only when a recording asks for it
     static final class ConnectionClosed extends Event {
         @Label("Client")
         String client;
@@ -110,6 +113,7 @@ final class JfrEvents implements FlightEvents {
     @Category("lb4j")
     @Description("A backend's health changed")
     @StackTrace(false)
+    @Enabled(true) // rare: recorded by any recording, -XX:StartFlightRecording's default included
     static final class BackendStateChanged extends Event {
         @Label("Backend")
         String backend;
