@@ -61,6 +61,11 @@ public final class Main {
                 badLinesBare();
             }
         }
+        if (io.lb4j.internal.OptionalModules.readable("java.logging")) {
+            // the runner owns its JVM's logging: its handlers are made now, not on the first message,
+            // which may come when no file descriptor is left to make them with
+            java.util.logging.Logger.getLogger("").getHandlers();
+        }
         // one line, never a stack trace, also for what nothing else catches
         Thread.setDefaultUncaughtExceptionHandler((thread, e) ->
                 System.err.println(oneLine("thread " + thread.getName() + ": " + e)));
