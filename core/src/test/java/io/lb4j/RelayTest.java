@@ -313,9 +313,16 @@ class RelayTest {
         }
     }
 
-    static int freePortWithNothingListening() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
+    /**
+     * A loopback port where nothing listens, held for the test: a bound, unconnected socket without
+     * {@code SO_REUSEADDR} keeps other processes on the machine from binding it (a port merely found
+     * free may be taken by a parallel test run, and the "refused" backend then answers).
+     */
+    int freePortWithNothingListening() throws IOException {
+        Socket reserved = new Socket();
+        cleanup.add(reserved);
+        reserved.setReuseAddress(false);
+        reserved.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
+        return reserved.getLocalPort();
     }
 }
