@@ -3,6 +3,7 @@ package io.lb4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
 import java.net.InetAddress;
@@ -25,12 +26,14 @@ import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * What a default Flight Recorder recording (as {@code -XX:StartFlightRecording} makes) holds of lb4j:
  * every backend health change, the first ones during {@code start()} included, and no per-connection
  * event unless asked for. And lb4j leaves the host's own log handlers alone.
  */
+@ExtendWith(FaultOracle.class)
 class FlightRecorderTest {
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.lb4j.testing.FaultOracle;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
@@ -17,6 +18,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -28,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code java.management} and {@code java.logging} (as a jlink image of the application) it still
  * starts and logs, with JMX off.
  */
+@ExtendWith(FaultOracle.class)
 class ModulePathTest {
     /** The kernel's keepalive timer counts in USER_HZ ticks (100 per second on Linux). */
     private static final int TICKS_PER_SECOND = 100;
