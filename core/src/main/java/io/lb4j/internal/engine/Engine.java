@@ -13,6 +13,7 @@ import io.lb4j.internal.Config;
 import io.lb4j.internal.Durations;
 import io.lb4j.internal.Faults;
 import io.lb4j.internal.Lifecycle;
+import io.lb4j.internal.OptionalModules;
 import io.lb4j.internal.Pacing;
 import io.lb4j.internal.export.ExplainJson;
 import io.lb4j.internal.export.FlightEvents;
