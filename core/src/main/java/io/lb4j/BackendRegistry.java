@@ -110,9 +110,14 @@ public interface BackendRegistry extends AutoCloseable {
     }
 
     /**
-     * The A and AAAA records of {@code name}, each address with {@code port}, looked up through the
-     * system's resolver (the first {@code nameserver} of {@code /etc/resolv.conf}, else
-     * 127.0.0.1:53). See {@link #dns(String, int, InetSocketAddress)}.
+     * The A and AAAA records of {@code name}, each address with {@code port}, looked up as the
+     * system's resolver does it from {@code /etc/resolv.conf} (as glibc reads it): every
+     * {@code nameserver} in order (up to three; the next after a timeout, an unreachable port or a
+     * SERVFAIL / REFUSED answer; 127.0.0.1:53 without any), the {@code search} list with
+     * {@code ndots} (so a Kubernetes service's short name, {@code ws-backend} or
+     * {@code ws-backend.prod}, resolves as in the pod's own lookups; a name ending in a dot is taken
+     * as it is), and the {@code timeout} and {@code attempts} options; {@code LOCALDOMAIN} and
+     * {@code RES_OPTIONS} in the environment count too. See {@link #dns(String, int, InetSocketAddress)}.
      *
      * @param name the DNS name
      * @param port the traffic port of every address, 1–65535
@@ -127,9 +132,11 @@ public interface BackendRegistry extends AutoCloseable {
      * {@code IP:PORT}. Re-resolved when the shortest TTL of the answer runs out, never more often
      * than once a second nor less often than every 5 minutes. A lookup that fails (no answer after
      * retries, an error code, an empty answer) keeps the last good set and is retried with backoff
-     * from 1 s up to 30 s. {@link #start} waits up to 5 s for the first answer and fails with an
-     * {@link java.io.UncheckedIOException} without one. Queries go over UDP from a non-blocking
-     * channel on the registry's own daemon thread, over TCP when an answer comes truncated.
+     * from 1 s up to 30 s. {@link #start} waits for the first answer (at least 5 s, at most 60 s, as
+     * the resolver's timeouts add up) and fails with an {@link java.io.UncheckedIOException} without
+     * one. Queries go over UDP from a non-blocking channel on the registry's own daemon thread, over
+     * TCP when an answer comes truncated. With a {@code server}, queries go to it alone; the search
+     * list and options of {@code /etc/resolv.conf} still apply.
      *
      * @param name the DNS name
      * @param port the traffic port of every address, 1–65535

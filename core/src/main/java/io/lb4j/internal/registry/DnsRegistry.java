@@ -36,17 +36,24 @@ public final class DnsRegistry implements BackendRegistry {
     static final long MAX_REFRESH_MS = 300_000;
     /** Longest wait between retries of a failing lookup. */
     static final long MAX_BACKOFF_MS = 30_000;
-    private static final long FIRST_ANSWER_MS = 5_000;
-    private static final long QUERY_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(1_500);
-    private static final int QUERY_ATTEMPTS = 2;
+    /** The least time start() waits for the first answer. */
+    private static final long MIN_FIRST_ANSWER_MS = 5_000;
+    /** The most: a resolv.conf of silent servers must not hold start() for minutes. */
+    private static final long MAX_FIRST_ANSWER_MS = 60_000;
 
     /** What a lookup found: members and the TTL they may be cached for. */
     record Answer(List<Backend> backends, long ttlSeconds) {
     }
 
     private final String name;
+    /** The name ended in a dot: no search list. */
+    private final boolean absolute;
     private final int port; // 0 for SRV
     private final InetSocketAddress configuredServer;
+    /** Set for tests; else the system's resolv.conf, read at start. */
+    private final ResolvConf configured;
+    private ResolvConf conf;
+    private long firstAnswerMs = MIN_FIRST_ANSWER_MS;
     private DnsResolver resolver;
     private ScheduledExecutorService timer;
     private Consumer<List<Backend>> sink;
@@ -54,15 +61,31 @@ public final class DnsRegistry implements BackendRegistry {
     private long backoffMs;
     private volatile boolean closed;
 
-    private DnsRegistry(String name, int port, InetSocketAddress server) {
+    private DnsRegistry(String name, int port, InetSocketAddress server, ResolvConf resolvConf) {
         this.name = checkName(name);
+        this.absolute = name.endsWith(".");
         this.port = port;
         this.configuredServer = server;
+        this.configured = resolvConf;
+    }
+
+    private DnsRegistry(String name, int port, InetSocketAddress server) {
+        this(name, port, server, null);
     }
 
     /** A and AAAA records of {@code name}, each with {@code port}. */
     public static DnsRegistry addresses(String name, int port, InetSocketAddress server) {
         return new DnsRegistry(name, port, server);
+    }
+
+    /** As {@link #addresses(String, int, InetSocketAddress)} with a resolv.conf of the caller's (tests). */
+    static DnsRegistry addresses(String name, int port, ResolvConf resolvConf) {
+        return new DnsRegistry(name, port, null, resolvConf);
+    }
+
+    /** As {@link #srv(String, InetSocketAddress)} with a resolv.conf of the caller's (tests). */
+    static DnsRegistry srv(String name, ResolvConf resolvConf) {
+        return new DnsRegistry(name, 0, null, resolvConf);
     }
 
     /** SRV records of {@code name}. */
@@ -86,8 +109,9 @@ public final class DnsRegistry implements BackendRegistry {
 
     @Override
     public void start(Consumer<List<Backend>> snapshotSink) {
-        InetSocketAddress server = configuredServer != null ? configuredServer : DnsResolver.systemServer();
-        if (server.isUnresolved()) {
+        ResolvConf base = configured != null ? configured : ResolvConf.system();
+        InetSocketAddress server = configuredServer;
+        if (server != null && server.isUnresolved()) {
             InetSocketAddress resolved = new InetSocketAddress(server.getHostString(), server.getPort());
             if (resolved.isUnresolved()) {
                 throw new UncheckedIOException("dns server " + server.getHostString() + ":" + server.getPort()
@@ -95,18 +119,23 @@ public final class DnsRegistry implements BackendRegistry {
             }
             server = resolved;
         }
+        conf = server != null ? base.withServer(server) : base;
+        // every try of every candidate name may time out before an answer comes
+        long worstMs = TimeUnit.NANOSECONDS.toMillis(conf.timeoutNs()) * conf.attempts() * conf.servers().size()
+                * candidates(name).size() + 1_000;
+        firstAnswerMs = Math.max(MIN_FIRST_ANSWER_MS, Math.min(MAX_FIRST_ANSWER_MS, worstMs));
         try {
-            resolver = new DnsResolver(server, QUERY_TIMEOUT_NS, QUERY_ATTEMPTS);
+            resolver = new DnsResolver(conf.servers(), conf.timeoutNs(), conf.attempts());
         } catch (IOException e) {
             throw new UncheckedIOException("dns " + what() + ": cannot open a resolver: " + e.getMessage(), e);
         }
         Answer first;
         try {
-            first = lookup().get(FIRST_ANSWER_MS, TimeUnit.MILLISECONDS);
+            first = lookup().get(firstAnswerMs, TimeUnit.MILLISECONDS);
         } catch (ExecutionException | TimeoutException e) {
             resolver.close();
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            throw new UncheckedIOException("dns " + what() + " via " + hostPort(server) + ": " + describe(cause),
+            throw new UncheckedIOException("dns " + what() + " via " + servers() + ": " + describe(cause),
                     new IOException(cause));
         } catch (InterruptedException e) {
             resolver.close();
@@ -185,9 +214,17 @@ public final class DnsRegistry implements BackendRegistry {
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
-    private static String describe(Throwable t) {
+    private String servers() {
+        StringBuilder text = new StringBuilder();
+        for (InetSocketAddress server : conf.servers()) {
+            text.append(text.length() == 0 ? "" : ", ").append(hostPort(server));
+        }
+        return text.toString();
+    }
+
+    private String describe(Throwable t) {
         if (t instanceof TimeoutException) {
-            return "no answer within " + FIRST_ANSWER_MS + " ms";
+            return "no answer within " + firstAnswerMs + " ms";
         }
         String m = t.getMessage();
         return m != null ? m : t.getClass().getSimpleName();
@@ -198,7 +235,7 @@ public final class DnsRegistry implements BackendRegistry {
     /** One full lookup, completed on the resolver's thread. */
     CompletableFuture<Answer> lookup() {
         if (port != 0) {
-            return addressesOf(name).thenApply(found -> {
+            return search(candidates(name), 0, null, this::addressesOf).thenApply(found -> {
                 Map<String, Backend> backends = new LinkedHashMap<>();
                 for (InetAddress a : found.addresses()) {
                     Backend b = Backend.of(a.getHostAddress(), port);
@@ -207,8 +244,14 @@ public final class DnsRegistry implements BackendRegistry {
                 return answer(backends, found.ttlSeconds());
             });
         }
-        return resolver.query(name, DnsMessage.SRV).thenCompose(message -> {
-            check(message, name, "SRV");
+        return search(candidates(name), 0, null, srvName -> resolver.query(srvName, DnsMessage.SRV)
+                .thenApply(message -> {
+                    check(message, srvName, "SRV");
+                    if (message.answers().stream().noneMatch(r -> r.type() == DnsMessage.SRV)) {
+                        throw new CompletionException(new NotFound("no SRV records for " + srvName));
+                    }
+                    return message;
+                })).thenCompose(message -> {
             List<DnsMessage.Record> srvs = new ArrayList<>();
             int lowest = Integer.MAX_VALUE;
             long ttl = Long.MAX_VALUE;
@@ -219,7 +262,7 @@ public final class DnsRegistry implements BackendRegistry {
                 }
             }
             if (srvs.isEmpty()) {
-                throw new CompletionException(new IOException("no SRV records for " + name));
+                throw new CompletionException(new NotFound("no SRV records for " + name));
             }
             List<CompletableFuture<Found>> targets = new ArrayList<>();
             List<DnsMessage.Srv> chosen = new ArrayList<>();
@@ -231,6 +274,7 @@ public final class DnsRegistry implements BackendRegistry {
                 ttl = Math.min(ttl, r.ttl());
                 chosen.add(srv);
                 Found inline = additional(message, srv.target());
+                // a target is a full name (RFC 2782): no search list
                 targets.add(inline != null ? CompletableFuture.completedFuture(inline) : addressesOf(srv.target()));
             }
             long srvTtl = ttl;
@@ -299,17 +343,68 @@ public final class DnsRegistry implements BackendRegistry {
             if (addresses.isEmpty()) {
                 check(four, host, "A");
                 check(six, host, "AAAA");
-                throw new CompletionException(new IOException("no A or AAAA records for " + host));
+                throw new CompletionException(new NotFound("no A or AAAA records for " + host));
             }
             return new Found(addresses, ttl);
         });
     }
 
     private static void check(DnsMessage message, String host, String type) {
+        if (message.rcode() == DnsMessage.NXDOMAIN) {
+            throw new CompletionException(new NotFound(type + " " + host + ": NXDOMAIN"));
+        }
         if (message.rcode() != DnsMessage.NOERROR) {
-            String code = message.rcode() == DnsMessage.NXDOMAIN ? "NXDOMAIN" : message.rcode() == 2 ? "SERVFAIL"
-                    : message.rcode() == 5 ? "REFUSED" : "RCODE " + message.rcode();
+            String code = message.rcode() == 2 ? "SERVFAIL" : message.rcode() == 5 ? "REFUSED" : "RCODE " + message.rcode();
             throw new CompletionException(new IOException(type + " " + host + ": " + code));
         }
+    }
+
+    /** The name does not exist, or has no records of the type: the next name of the search list may. */
+    static final class NotFound extends IOException {
+        private static final long serialVersionUID = 1L;
+
+        NotFound(String message) {
+            super(message);
+        }
+    }
+
+    /** The names to try for {@code lookedUp}, per the search list and ndots (just the name when absolute). */
+    private List<String> candidates(String lookedUp) {
+        ResolvConf c = conf != null ? conf : configured;
+        if (absolute || c == null) {
+            return List.of(lookedUp);
+        }
+        List<String> names = new ArrayList<>();
+        for (String candidate : c.candidates(lookedUp)) {
+            if (candidate.length() <= 253) {
+                names.add(candidate);
+            }
+        }
+        return names.isEmpty() ? List.of(lookedUp) : names;
+    }
+
+    /**
+     * Looks up {@code names[i]}, then the next while the answer is "not found", as the system resolver
+     * walks its search list; any other failure (no answer, SERVFAIL) ends the search, so that a
+     * resolver hiccup never answers with another name's records. The last "not found" names every
+     * name tried.
+     */
+    private <T> CompletableFuture<T> search(List<String> names, int i, NotFound notFound,
+                                            java.util.function.Function<String, CompletableFuture<T>> lookup) {
+        if (i == names.size()) {
+            String tried = names.size() == 1 ? "" : " (tried " + String.join(", ", names) + ")";
+            return CompletableFuture.failedFuture(new NotFound(notFound.getMessage() + tried));
+        }
+        return lookup.apply(names.get(i)).handle((found, failure) -> {
+            if (failure == null) {
+                return CompletableFuture.completedFuture(found);
+            }
+            Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure;
+            if (cause instanceof NotFound) {
+                return search(names, i + 1, (NotFound) cause, lookup);
+            }
+            return CompletableFuture.<T>failedFuture(cause);
+        }).thenCompose(java.util.function.Function.identity());
     }
 }

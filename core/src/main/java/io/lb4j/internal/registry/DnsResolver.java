@@ -10,8 +10,6 @@ import java.nio.channels.SelectableChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -20,14 +18,16 @@ import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A non-blocking stub resolver: one daemon thread and one selector send each query over UDP from its
- * own connected {@link DatagramChannel} (so only the server's answers are read), retry on timeout,
- * and repeat it over TCP when the answer comes truncated (RFC 1035 section 4.2.2 framing). Lookups
- * are rare (at TTL expiry), so clarity wins over reusing channels.
+ * own connected {@link DatagramChannel} (so only the server's answers are read), and repeat it over
+ * TCP when the answer comes truncated (RFC 1035 section 4.2.2 framing). As glibc's resolver does, a
+ * query goes to the servers in order, the next one after a timeout, an unreachable port or a
+ * SERVFAIL / REFUSED / NOTIMP answer, for {@code attempts} rounds. Lookups are rare (at TTL expiry),
+ * so clarity wins over reusing channels.
  */
 public final class DnsResolver implements AutoCloseable {
     private static final int UDP_MAX = 65_535;
 
-    private final InetSocketAddress server;
+    private final List<InetSocketAddress> servers;
     private final long timeoutNs;
     private final int attempts;
     private final Selector selector;
@@ -43,7 +43,19 @@ public final class DnsResolver implements AutoCloseable {
      * @param attempts UDP tries before a query fails (TCP gets one)
      */
     public DnsResolver(InetSocketAddress server, long timeoutNs, int attempts) throws IOException {
-        this.server = server;
+        this(List.of(server), timeoutNs, attempts);
+    }
+
+    /**
+     * @param servers where queries go, tried in this order
+     * @param timeoutNs per try
+     * @param attempts rounds over the servers before a query fails
+     */
+    public DnsResolver(List<InetSocketAddress> servers, long timeoutNs, int attempts) throws IOException {
+        if (servers.isEmpty()) {
+            throw new IllegalArgumentException("no DNS server");
+        }
+        this.servers = List.copyOf(servers);
         this.timeoutNs = timeoutNs;
         this.attempts = attempts;
         this.selector = Selector.open();
@@ -52,28 +64,9 @@ public final class DnsResolver implements AutoCloseable {
         thread.start();
     }
 
-    /** The server queries go to. */
-    public InetSocketAddress server() {
-        return server;
-    }
-
-    /**
-     * The first {@code nameserver} of {@code /etc/resolv.conf} on port 53, else 127.0.0.1:53.
-     */
-    public static InetSocketAddress systemServer() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/etc/resolv.conf"))) {
-                String[] fields = line.strip().split("\\s+");
-                if (fields.length >= 2 && fields[0].equals("nameserver")) {
-                    String host = fields[1];
-                    int percent = host.indexOf('%');
-                    return new InetSocketAddress(percent >= 0 ? host.substring(0, percent) : host, 53);
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // fall through to the loopback default
-        }
-        return new InetSocketAddress("127.0.0.1", 53);
+    /** The servers queries go to, in order. */
+    public List<InetSocketAddress> servers() {
+        return servers;
     }
 
     /**
@@ -153,7 +146,7 @@ public final class DnsResolver implements AutoCloseable {
                 q.tcpIo();
             }
         } catch (IOException | RuntimeException e) {
-            q.fail(e);
+            q.failed(e);
         }
     }
 
@@ -167,6 +160,12 @@ public final class DnsResolver implements AutoCloseable {
         ByteBuffer tcpOut;
         ByteBuffer tcpLength;
         ByteBuffer tcpIn;
+        /** The server of the current try. */
+        InetSocketAddress server;
+        /** What went wrong with the previous tries, reported if every try fails. */
+        Throwable lastFailure;
+        /** An error answer (SERVFAIL, REFUSED, NOTIMP) from a previous try: returned if no try does better. */
+        DnsMessage lastError;
 
         Query(DnsMessage request) {
             this.request = request;
@@ -175,6 +174,7 @@ public final class DnsResolver implements AutoCloseable {
 
         void sendUdp() {
             closeChannel();
+            server = servers.get(tries % servers.size());
             tries++;
             deadlineNs = System.nanoTime() + timeoutNs;
             try {
@@ -185,7 +185,7 @@ public final class DnsResolver implements AutoCloseable {
                 udp.write(ByteBuffer.wrap(wire));
                 udp.register(selector, SelectionKey.OP_READ, this);
             } catch (IOException | RuntimeException e) {
-                fail(e);
+                failed(e);
             }
         }
 
@@ -215,7 +215,28 @@ public final class DnsResolver implements AutoCloseable {
                 startTcp();
                 return;
             }
+            answered(answer);
+        }
+
+        /** An answer from the current server: final, unless the server says it could not answer. */
+        void answered(DnsMessage answer) {
+            int rcode = answer.rcode();
+            if ((rcode == 2 || rcode == 4 || rcode == 5) && tries < attempts * servers.size()) {
+                lastError = answer; // SERVFAIL, NOTIMP, REFUSED: the next server may know (as glibc)
+                sendUdp();
+                return;
+            }
             succeed(answer);
+        }
+
+        /** The current try went wrong (port unreachable, a bad answer): the next server, or the end. */
+        void failed(Throwable e) {
+            lastFailure = e;
+            if (tries < attempts * servers.size()) {
+                sendUdp();
+            } else {
+                end();
+            }
         }
 
         private boolean matchesId(byte[] bytes) {
@@ -229,7 +250,7 @@ public final class DnsResolver implements AutoCloseable {
         void startTcp() throws IOException {
             closeChannel();
             deadlineNs = System.nanoTime() + timeoutNs;
-            tries = attempts; // TCP is the last try
+            tries = attempts * servers.size(); // TCP to the server that truncated is the last try
             SocketChannel tcp = SocketChannel.open();
             channel = tcp;
             tcp.configureBlocking(false);
@@ -281,15 +302,20 @@ public final class DnsResolver implements AutoCloseable {
             if (!matches(answer)) {
                 throw new IOException("TCP answer does not match the query");
             }
-            succeed(answer);
+            answered(answer);
         }
 
         void timedOut() {
-            if (tries < attempts) {
-                sendUdp();
+            failed(new SocketTimeoutException("no answer from " + server.getAddress().getHostAddress() + ":"
+                    + server.getPort() + " within " + (timeoutNs / 1_000_000) + " ms"));
+        }
+
+        /** Every try is spent: an error answer a server gave, else what went wrong last. */
+        void end() {
+            if (lastError != null) {
+                succeed(lastError);
             } else {
-                fail(new SocketTimeoutException("no answer from " + server.getAddress().getHostAddress() + ":"
-                        + server.getPort() + " within " + (timeoutNs / 1_000_000) + " ms"));
+                fail(lastFailure);
             }
         }
 
