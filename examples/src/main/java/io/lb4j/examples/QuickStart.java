@@ -24,7 +24,7 @@ public final class QuickStart {
     public static void main(String[] args) throws InterruptedException {
         Balancer lb = start(args[0], Arrays.copyOfRange(args, 1, args.length));
         Runtime.getRuntime().addShutdownHook(new Thread(lb::close)); // SIGTERM: drain, at most 30 s
-        System.out.println("listening on " + lb.addresses());
+        System.out.println("listening on port " + lb.addresses().get(0).getPort());
         Thread.currentThread().join(); // lb4j's threads are daemons: main keeps the JVM running
     }
 
