@@ -627,7 +627,7 @@ public final class Engine implements Relay.Events {
     @Override
     public void opened(ConnectionPair pair) {
         // counted per backend by the pair itself; events only when someone listens
-        long connectNs = Math.max(0, pair.loop().nowNs() - pair.openedNs()); // cycle clock vs. accept stamp
+        long connectNs = pair.loop().nowNs() - pair.openedNs();
         if (flight != null) {
             flight.connectionOpened(pair.client(), pair.backend().backend(), connectNs);
         }
@@ -672,7 +672,7 @@ public final class Engine implements Relay.Events {
         } else if (why.startsWith(ConnectionPair.BAD_PROXY_HEADER)) {
             pair.frontendListener().rejected(loopOf(pair)); // the contract's "rejected": refused, not unserved
         }
-        long durationNs = Math.max(0, pair.loop().nowNs() - pair.openedNs()); // cycle clock vs. accept stamp
+        long durationNs = pair.loop().nowNs() - pair.openedNs();
         if (flight != null) {
             flight.connectionClosed(pair.client(), rejected ? null : pair.backend().backend(), durationNs,
                     pair.bytesToBackend(), pair.bytesToClient(), why);

@@ -40,6 +40,7 @@ public final class EventLoop implements Runnable {
     private java.util.ArrayList<java.nio.channels.Channel> closeReady = new java.util.ArrayList<>();
     private volatile boolean running = true;
     private long nowNs;
+    private boolean clockStale;
     private long sequence;
 
     /**
@@ -83,7 +84,18 @@ public final class EventLoop implements Runnable {
         return selector;
     }
 
-    /** The clock read once at the top of this cycle; use it instead of {@code System.nanoTime()}. */
+    /**
+     * Reads the clock once per cycle, when the select has returned and before the first handler runs, so
+     * every handler, task and timer of the cycle sees the time it woke at (Aeron's duty cycle reads its
+     * clock at the top for the same reason). {@code select(Consumer)} dispatches from inside the select,
+     * so the first dispatch of a batch reads it; a cycle with nothing ready reads it after the select.
+     */
+    private void readClock() {
+        nowNs = System.nanoTime();
+        clockStale = false;
+    }
+
+    /** The clock read once this cycle, before its handlers ran; use it instead of {@code System.nanoTime()}. */
     public long nowNs() {
         return nowNs;
     }
@@ -181,14 +193,17 @@ public final class EventLoop implements Runnable {
                 java.util.ArrayList<java.nio.channels.Channel> swap = closeReady;
                 closeReady = closeQueued;
                 closeQueued = swap;
+                clockStale = true;
                 if (tasks.isEmpty() && closeReady.isEmpty()) {
                     long timeoutMs = timers.size() > 0 ? TICK_NS / 1_000_000 : 1000;
                     selector.select(onReady, timeoutMs);
                 } else {
                     selector.selectNow(onReady);
                 }
+                if (clockStale) { // no key was ready: read it for the tasks and timers
+                    readClock();
+                }
                 closeDeregistered();
-                nowNs = System.nanoTime();
                 runTasks();
                 timers.expire(nowNs);
             }
@@ -209,6 +224,9 @@ public final class EventLoop implements Runnable {
      * it, and its ready set can no longer be read, so it is skipped.
      */
     private void ready(SelectionKey key) {
+        if (clockStale) {
+            readClock();
+        }
         if (!key.isValid()) {
             return;
         }

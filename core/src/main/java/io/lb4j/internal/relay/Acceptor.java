@@ -112,7 +112,7 @@ public final class Acceptor implements Handler {
         Admission admission = relay.admission();
         TokenBucket rate = admission.acceptRate();
         for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
-            if (rate != null && !rate.tryTake(System.nanoTime())) {
+            if (rate != null && !rate.tryTake(loop.nowNs())) {
                 pauseForRate(rate);
                 return;
             }

@@ -101,9 +101,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         this.peer = clientAddress.getAddress();
         this.clientSlot = clientSlot;
         this.frontendAddress = frontend.address();
-        // one clock read per accept (not per read or write): the cycle clock is read after the
-        // handlers of a select have run, so it would order pairs accepted on different loops wrongly
-        this.openedNs = System.nanoTime();
+        this.openedNs = loop.nowNs();
         this.lastActivityNs = openedNs;
         this.sequence = loop.nextSequence();
     }

@@ -27,14 +27,14 @@ public final class PairHandle implements Connection {
     private final ProxyTlvs proxyTlvs;
 
     private PairHandle(ConnectionPair pair) {
-        long now = System.nanoTime(); // the loop's cycle clock may be a select behind
+        long now = pair.loop().nowNs();
         this.pair = pair;
         this.client = pair.client();
         this.frontend = pair.frontend();
         this.backend = pair.backend().backend();
         this.openedNs = pair.openedNs();
-        this.ageNs = Math.max(0, now - pair.openedNs());
-        this.idleNs = Math.max(0, now - pair.lastActivityNs());
+        this.ageNs = now - pair.openedNs();
+        this.idleNs = now - pair.lastActivityNs();
         this.bytesToBackend = pair.bytesToBackend();
         this.bytesToClient = pair.bytesToClient();
         this.tag = pair.tag();
@@ -51,7 +51,7 @@ public final class PairHandle implements Connection {
         return pair;
     }
 
-    /** When the client was accepted ({@link System#nanoTime()} clock): orders handles oldest first. */
+    /** When the client was accepted (its loop's clock, {@link System#nanoTime()}): orders handles oldest first. */
     public long openedNs() {
         return openedNs;
     }
