@@ -86,7 +86,9 @@ class MicrometerExampleTest {
                             .collect(java.util.stream.Collectors.toSet()).equals(java.util.Set.of(a, b)));
                     metrics.refresh();
                     assertEquals(0.0, registry.get("lb4j.backend.connections").tag("backend", b).functionCounter().count());
-                    assertNull(registry.find("lb4j.backend.up").tag("backend", refused).gauge(), "the departed backend's meters are gone");
+                    assertNull(registry.find("lb4j.backend.up").tag("backend", refused).gauge(), () -> "the departed backend's meters are gone: stats "
+                            + lb.stats().backends().stream().map(s -> s.backend().name()).toList() + ", meters "
+                            + registry.find("lb4j.backend.up").gauges().stream().map(g -> g.getId().getTag("backend")).toList());
                     assertEquals(2, registry.find("lb4j.backend.up").gauges().size());
                     for (FunctionCounter c : registry.find("lb4j.backend.probe.failures").tag("backend", b).functionCounters()) {
                         assertEquals(0.0, c.count(), c.getId().toString());
