@@ -24,7 +24,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -45,10 +47,17 @@ class CliProcessTest {
     @TempDir
     Path dir;
 
-    /** A child JVM running the CLI; standard error is collected, standard output read line by line. */
+    /**
+     * A child JVM running the CLI; standard error is collected, standard output read line by line, each
+     * line awaited for at most {@link #LINE_WAIT} so a child that never prints fails the test instead of
+     * hanging the build.
+     */
     static final class Child implements AutoCloseable {
+        static final Duration LINE_WAIT = Duration.ofSeconds(60);
+        /** Marks the end of standard output in {@link #lines} (compared by identity). */
+        private static final String EOF = new String("EOF");
         final Process process;
-        final BufferedReader out;
+        private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
         final CompletableFuture<String> err = new CompletableFuture<>();
         final StringBuffer errLines = new StringBuffer();
 
@@ -56,7 +65,20 @@ class CliProcessTest {
             List<String> command = new ArrayList<>(prefix);
             command.addAll(ChildJvm.command("io.lb4j.internal.cli.Main", args));
             process = new ProcessBuilder(command).start();
-            out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+            Thread stdout = new Thread(() -> {
+                try (BufferedReader out = new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = out.readLine()) != null; ) {
+                        lines.add(line);
+                    }
+                } catch (IOException e) {
+                    // the child is gone: the end of its output
+                } finally {
+                    lines.add(EOF);
+                }
+            }, "child-stdout");
+            stdout.setDaemon(true);
+            stdout.start();
             Thread reader = new Thread(() -> {
                 try (BufferedReader lines = new BufferedReader(
                         new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
@@ -72,9 +94,23 @@ class CliProcessTest {
             reader.start();
         }
 
-        /** The frontend port of the ready line, which must be the first line on standard output. */
-        int ready() throws IOException {
-            String line = out.readLine();
+        /** The next line on standard output, {@code null} at its end; fails after {@link #LINE_WAIT}. */
+        String nextLine() throws InterruptedException {
+            String line = lines.poll(LINE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            if (line == null) {
+                throw new AssertionError("no line on standard output within " + LINE_WAIT + "; standard error: "
+                        + errSoFar());
+            }
+            if (line == EOF) {
+                lines.add(EOF);
+                return null;
+            }
+            return line;
+        }
+
+        /** The frontend port of the ready line, which must be the next line on standard output. */
+        int ready() throws InterruptedException {
+            String line = nextLine();
             Matcher m = READY.matcher(String.valueOf(line));
             assertTrue(m.matches(), "ready line: " + line + "; standard error: " + errSoFar());
             return Integer.parseInt(m.group(1));
@@ -96,6 +132,8 @@ class CliProcessTest {
 
         @Override
         public void close() {
+            // a supervisor script's own children first: killing the script alone would leave them running
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly();
         }
     }
@@ -143,7 +181,7 @@ class CliProcessTest {
             for (String[] args : cases) {
                 try (Child child = new Child(List.of(), args)) {
                     assertEquals(1, child.exit(WAIT), String.join(" ", args));
-                    assertEquals(null, child.out.readLine(), "nothing on standard output");
+                    assertEquals(null, child.nextLine(), "nothing on standard output");
                     String err = child.err.get(10, TimeUnit.SECONDS);
                     // the probes started with the balancer must not add warnings as it shuts down
                     assertEquals(1, err.lines().count(), "one line on standard error: " + err);
@@ -189,7 +227,7 @@ class CliProcessTest {
                 assertTrue(drainedMs >= 1_500, "held open for about the drain timeout, not " + drainedMs + " ms");
             }
             assertEquals(0, child.exit(WAIT), "a drain ends with exit 0; standard error: " + child.errSoFar());
-            assertEquals(null, child.out.readLine(), "nothing but the ready line on standard output");
+            assertEquals(null, child.nextLine(), "nothing but the ready line on standard output");
         }
     }
 

@@ -68,7 +68,7 @@ class HandOverCliTest {
                 }
                 assertEquals(0, old.exit(WAIT), "a hand-over ends with exit 0: " + old.errSoFar());
                 assertTrue(!old.errSoFar().contains("WARNING"), "no fault logged: " + old.errSoFar());
-                assertEquals(null, old.out.readLine(), "nothing but the ready line on standard output");
+                assertEquals(null, old.nextLine(), "nothing but the ready line on standard output");
                 try (Socket after = new Socket("127.0.0.1", port)) {
                     after.setSoTimeout(10_000);
                     echoes(after, 9);
