@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -119,7 +120,12 @@ class HandOverCliTest {
         Path script = Path.of("..", "examples", "restart.sh");
         assumeTrue(Files.isRegularFile(script) && new File("/bin/bash").canExecute(), "bash and examples/restart.sh");
         int port = freePort();
-        List<String> prefix = List.of("/bin/bash", script.toString(), "run", "--ready-timeout", "30", "--");
+        // default dispositions for the script: bash cannot trap a signal ignored when it started (a build
+        // run under nohup ignores SIGHUP), and the restart would then never happen
+        Process probe = new ProcessBuilder("env", "--default-signal=HUP,INT,TERM", "true").start();
+        assumeTrue(probe.waitFor(10, TimeUnit.SECONDS) && probe.exitValue() == 0, "env --default-signal");
+        List<String> prefix = List.of("env", "--default-signal=HUP,INT,TERM", "/bin/bash", script.toString(), "run",
+                "--ready-timeout", "30", "--");
         try (EchoServer echo = EchoServer.start();
              Child supervisor = new Child(prefix, args(port, echo.hostPort(), "--drain-timeout", "2s"))) {
             try {
