@@ -886,7 +886,11 @@ public final class Engine implements Relay.Events {
                 });
                 share.complete(list);
             });
-            loop.terminated().whenComplete((v, e) -> share.complete(List.of()));
+            // a loop that ended after the task was handed in either ran it while closing or is done
+            // by now (EventLoop.closeAll); a whenComplete here would pile up on that future per call
+            if (loop.terminated().isDone()) {
+                share.complete(List.of());
+            }
         }
         return CompletableFuture.allOf(shares.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
             List<PairHandle> all = new ArrayList<>();
@@ -1123,7 +1127,9 @@ public final class Engine implements Relay.Events {
             }
             done.complete(found[0] != null);
         });
-        loop.terminated().whenComplete((v, e) -> done.complete(false));
+        if (loop.terminated().isDone()) { // see connectionsAsync: no callback left on the loop's future
+            done.complete(false);
+        }
         return done;
     }
 
@@ -1429,8 +1435,9 @@ public final class Engine implements Relay.Events {
                 done.completeExceptionally(e);
             }
         });
-        loop.terminated().whenComplete((v, e) -> done.completeExceptionally(
-                new IllegalStateException("event loop " + loop.id() + " has ended", e)));
+        if (loop.terminated().isDone()) { // see connectionsAsync: no callback left on the loop's future
+            done.completeExceptionally(new IllegalStateException("event loop " + loop.id() + " has ended"));
+        }
         return done;
     }
 

@@ -303,6 +303,18 @@ public final class EventLoop implements Runnable {
         closeDeregistered();
         closeReady = closeQueued;
         closeDeregistered();
+        runRemainingTasks();
+        if (ended == null) {
+            terminated.complete(null);
+        } else {
+            terminated.completeExceptionally(ended);
+        }
+        // once more: a task handed in between the drain above and the completion still runs, and one
+        // handed in later finds terminated() done, so a caller never waits on a task nobody will run
+        runRemainingTasks();
+    }
+
+    private void runRemainingTasks() {
         Runnable task;
         while ((task = tasks.poll()) != null) {
             try {
@@ -312,11 +324,6 @@ public final class EventLoop implements Runnable {
             } catch (Throwable t) {
                 faults.record("event loop task at shutdown", t);
             }
-        }
-        if (ended == null) {
-            terminated.complete(null);
-        } else {
-            terminated.completeExceptionally(ended);
         }
     }
 }
