@@ -47,7 +47,7 @@ public final class Faults {
                 if (!kind.logged) {
                     kind.lastLogNs.set(now);
                     kind.logged = true;
-                    LOG.log(Level.WARNING, name + ": " + t.getMessage() + " (first of its kind; then at most one line"
+                    log(Level.WARNING, name + ": " + t.getMessage() + " (first of its kind; then at most one line"
                             + " per " + LOG_INTERVAL_NS / 1_000_000_000L + " s)", t);
                     return;
                 }
@@ -55,7 +55,7 @@ public final class Faults {
         }
         long last = kind.lastLogNs.get();
         if (now - last >= LOG_INTERVAL_NS && kind.lastLogNs.compareAndSet(last, now)) {
-            LOG.log(Level.WARNING, name + ": " + t.getMessage() + " (" + kind.count.sum() + " so far)");
+            log(Level.WARNING, name + ": " + t.getMessage() + " (" + kind.count.sum() + " so far)", null);
         }
     }
 
@@ -73,8 +73,24 @@ public final class Faults {
         Kind kind = kinds.computeIfAbsent(name, k -> new Kind());
         kind.count.increment();
         kind.logged = true;
-        LOG.log(Level.ERROR, name + ": " + loop + " ended (" + cause.getMessage() + "); its connections were closed"
+        log(Level.ERROR, name + ": " + loop + " ended (" + cause.getMessage() + "); its connections were closed"
                 + " and its listeners no longer accept", cause);
+    }
+
+    /**
+     * Logs through the host's logging, which may throw (a handler of its own, a bridge to another
+     * framework): that must not turn a counted fault into an exception in the loop that reported it.
+     */
+    private static void log(Level level, String message, Throwable t) {
+        try {
+            if (t == null) {
+                LOG.log(level, message);
+            } else {
+                LOG.log(level, message, t);
+            }
+        } catch (RuntimeException e) {
+            // nowhere left to report it; the fault itself is counted
+        }
     }
 
     /** Faults recorded since start. */

@@ -47,6 +47,35 @@ class FaultsTest {
     }
 
     @Test
+    @ExpectFaults({"unit", "event loop failed"})
+    void shouldCountAFaultWhenTheHostsLoggingThrows() {
+        Handler throwing = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                throw new IllegalStateException("a host's handler that fails");
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(throwing);
+        try {
+            Faults faults = new Faults();
+            faults.record("unit logging", new IllegalStateException("first"));
+            faults.loopFailed("lb4j-loop-9", new IllegalStateException("ended"));
+            assertEquals(2, faults.total(), "both counted, nothing thrown to the reporter");
+            assertEquals(1, faults.loopFailures());
+        } finally {
+            logger.removeHandler(throwing);
+        }
+    }
+
+    @Test
     @ExpectFaults("unit")
     void shouldLogTheFirstOfEachKindWithItsThrowableAndCountEveryOne() {
         Faults faults = new Faults();
