@@ -360,6 +360,9 @@ public final class Balancer implements AutoCloseable {
         private double rebalanceMaxSpread;
         private double rebalanceMaxShare;
         private boolean reusePort;
+        // a queue when every backend is full
+        private Duration queueTimeout = Duration.ZERO;
+        private int maxQueued = 1000;
 
         private String name;
 
@@ -916,6 +919,38 @@ public final class Balancer implements AutoCloseable {
         }
 
         /**
+         * How long a client may wait for a connection slot when every backend the policy chose for it
+         * (its first choice and the fallbacks, up to {@link #connectAttempts}) is usable but at its
+         * {@link Backend#maxConnections()} (HAProxy's queue). Waiting clients are served in the order
+         * they started to wait, over all event loops: a slot given back goes to the oldest waiter that
+         * may use that backend, and a newcomer waits behind them while anyone waits. A client still
+         * waiting after {@code timeout} is closed (reason {@code "no backend slot within the queue
+         * timeout"}, counted as unserved, {@code queue-timeout}). While it waits it holds no buffer and
+         * nothing is read from it; bytes it sends wait in its socket. Default 0: no queue, such a client
+         * is closed at once.
+         *
+         * @param timeout zero (off) or more
+         * @return this builder
+         */
+        public Builder queueTimeout(Duration timeout) {
+            this.queueTimeout = Config.nonNegative("queueTimeout", timeout);
+            return this;
+        }
+
+        /**
+         * Clients waiting at once in the queue of {@link #queueTimeout(Duration)}; beyond it new ones
+         * are closed at once (counted as unserved, {@code backend-full}). Keeps memory bounded: a
+         * waiter costs its accepted socket and about a hundred bytes. Default 1000.
+         *
+         * @param clients 1 or more
+         * @return this builder
+         */
+        public Builder maxQueued(int clients) {
+            this.maxQueued = Config.atLeast("maxQueued", clients, 1);
+            return this;
+        }
+
+        /**
          * Rebalances long-lived connections after a scale-out: every {@code interval}, when the spread
          * of active connections across usable backends (max / mean - 1, weight-adjusted) exceeds
          * {@code maxSpread}, closes the oldest connections of the backends above the mean, round
@@ -1081,7 +1116,8 @@ public final class Balancer implements AutoCloseable {
                     frontHealthMode == FrontHealthMode.TCP, frontHealthMinBackends == null ? 1 : frontHealthMinBackends,
                     frontHealthGrace == null ? 0 : frontHealthGrace.toNanos(), tcpKeepAlive.toNanos(),
                     new io.lb4j.internal.Pacing(acceptRate, acceptBurst, backendConnectRate,
-                            rebalanceInterval.toNanos(), rebalanceMaxSpread, rebalanceMaxShare), reusePort);
+                            rebalanceInterval.toNanos(), rebalanceMaxSpread, rebalanceMaxShare,
+                            queueTimeout.toNanos(), maxQueued), reusePort);
             Edge edge = new Edge(proxyProtocol, acceptProxyProtocol, acceptProxyFrom, maxConnections,
                     maxConnectionsPerClient, allow, deny);
             BackendRegistry source = registry != null ? registry : BackendRegistry.fixed(backends);

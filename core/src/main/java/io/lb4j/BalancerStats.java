@@ -30,10 +30,13 @@ import java.util.List;
  * @param eventLoopFailures event loops that ended while the balancer ran (their connections were
  *     closed; the front-door health endpoint then answers unhealthy): 0 unless the JVM ran out of
  *     memory or stack, or a selector broke
+ * @param queue clients waiting for a slot at a full backend, and those served after waiting
+ *     ({@link Balancer.Builder#queueTimeout})
  */
 public record BalancerStats(long activeConnections, long totalConnections, long rejectedConnections,
                             List<ListenerStats> listeners, List<BackendStats> backends, AcceptPauses acceptPauses,
-                            long rebalancedConnections, Unserved unserved, long faults, long eventLoopFailures) {
+                            long rebalancedConnections, Unserved unserved, long faults, long eventLoopFailures,
+                            Queue queue) {
 
     /**
      * Copies the lists.
@@ -48,16 +51,18 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
      * @param unserved clients closed for want of a backend, by reason; not null
      * @param faults faults caught and survived
      * @param eventLoopFailures event loops that ended while running
+     * @param queue the wait queue's figures; not null
      */
     public BalancerStats {
         listeners = List.copyOf(listeners);
         backends = List.copyOf(backends);
         java.util.Objects.requireNonNull(acceptPauses, "acceptPauses");
         java.util.Objects.requireNonNull(unserved, "unserved");
+        java.util.Objects.requireNonNull(queue, "queue");
     }
 
     /**
-     * A snapshot with no unserved connection, fault or loop failure.
+     * A snapshot with no unserved connection, fault, loop failure or waiting client (the form of 0.1.0).
      *
      * @param activeConnections client connections open now
      * @param totalConnections client connections accepted since start
@@ -71,7 +76,20 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
                          List<ListenerStats> listeners, List<BackendStats> backends, AcceptPauses acceptPauses,
                          long rebalancedConnections) {
         this(activeConnections, totalConnections, rejectedConnections, listeners, backends, acceptPauses,
-                rebalancedConnections, new Unserved(0, 0, 0, 0), 0, 0);
+                rebalancedConnections, new Unserved(0, 0, 0, 0), 0, 0, new Queue(0, 0, 0));
+    }
+
+    /**
+     * The clients that waited for a connection slot because every backend their policy chose was at
+     * its connection limit ({@link Balancer.Builder#queueTimeout}; Prometheus
+     * {@code lb4j_queued_connections} and {@code lb4j_queue_wait_seconds}). Those that waited in vain
+     * are counted among the unserved connections ({@link Unserved#queueTimeout()}).
+     *
+     * @param waiting clients waiting now
+     * @param served clients that got a slot after waiting, since start
+     * @param waitedNanos the time those served clients waited, in total (mean: divide by {@code served})
+     */
+    public record Queue(long waiting, long served, long waitedNanos) {
     }
 
     /**

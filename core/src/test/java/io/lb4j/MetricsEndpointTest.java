@@ -124,12 +124,17 @@ class MetricsEndpointTest {
                 assertEquals(0.0, e.value("lb4j_unserved_connections_total{reason=\"" + reason + "\"}"), reason);
             }
             assertEquals("counter", e.types().get("lb4j_unserved_connections_total"));
-            assertEquals(2 * (6 + 2 + 6) + 3 + 4 + 3 + 1 + 6, e.samples().size());
+            assertEquals(0.0, e.value("lb4j_queued_connections"));
+            assertEquals("gauge", e.types().get("lb4j_queued_connections"));
+            assertEquals(0.0, e.value("lb4j_queue_wait_seconds_sum"));
+            assertEquals(0.0, e.value("lb4j_queue_wait_seconds_count"));
+            assertEquals("summary", e.types().get("lb4j_queue_wait_seconds"));
+            assertEquals(2 * (6 + 2 + 6) + 3 + 4 + 3 + 1 + 6 + 3, e.samples().size());
             assertEquals("gauge", e.types().get("lb4j_backend_up"));
             assertEquals("gauge", e.types().get("lb4j_active_connections"));
             assertEquals("counter", e.types().get("lb4j_backend_bytes_total"));
             assertEquals("counter", e.types().get("lb4j_rejected_connections_total"));
-            assertEquals(19, e.help().size());
+            assertEquals(21, e.help().size());
         }
     }
 
@@ -199,7 +204,8 @@ class MetricsEndpointTest {
                     + "\"state\":\"up\""), body);
             assertTrue(body.endsWith("],\"acceptPauses\":{\"limit\":0,\"rate\":0,\"resources\":0},"
                     + "\"rebalancedConnections\":0,\"unservedConnections\":{\"noBackend\":0,\"backendFull\":0,"
-                    + "\"connectFailed\":0,\"queueTimeout\":0},\"faults\":0,\"eventLoopFailures\":0}"), body);
+                    + "\"connectFailed\":0,\"queueTimeout\":0},\"faults\":0,\"eventLoopFailures\":0,"
+                    + "\"queue\":{\"waiting\":0,\"served\":0,\"waitedNanos\":0}}"), body);
             assertTrue(body.contains("\"bytesToBackend\":" + sentTo[0] + ","), body);
             assertTrue(body.contains("\"bytesToBackend\":" + sentTo[1] + ","), body);
         }

@@ -86,6 +86,11 @@ final class Options {
             "  --drain-timeout D              on SIGTERM/SIGINT, let connections finish this long (default 30s)",
             "  --max-connections N            client connections held at once; beyond it accepting pauses",
             "                                 (default 0 = unlimited)",
+            "  --queue-timeout D              a client arriving while every usable backend is at its",
+            "                                 max-connections waits, in arrival order, up to D for a slot, then",
+            "                                 is closed; 0 = closed at once (default 0)",
+            "  --max-queued N                 clients waiting at once; beyond it new ones are closed at once",
+            "                                 (default 1000)",
             "  --max-connections-per-client N",
             "                                 connections held at once from one peer IP; beyond it new ones",
             "                                 are closed and counted (default 0 = unlimited)",
@@ -137,7 +142,7 @@ final class Options {
      * Options of the contract (CLI.md, "Additions (second round)") that are not built yet: refused with
      * exit 2 and "not supported yet" until then. Remove a name here when its row is added.
      */
-    private static final Set<String> LATER = Set.of("--queue-timeout", "--max-queued");
+    private static final Set<String> LATER = Set.of();
     private static final Set<String> FLAGS = Set.of("--tcp-reset-on-idle", "--help", "--version",
             "--accept-proxy-protocol", "--access-log", "--close-on-unhealthy", "--panic-mode",
             "--probe-insecure",
@@ -179,6 +184,8 @@ final class Options {
     private final List<String> acceptProxyFrom = new ArrayList<>();
     private Integer maxConnections;
     private Integer maxConnectionsPerClient;
+    private Duration queueTimeout;
+    private Integer maxQueued;
     private final List<String> allow = new ArrayList<>();
     private final List<String> deny = new ArrayList<>();
     private HealthState initialHealth;
@@ -436,6 +443,12 @@ final class Options {
             case "--max-connections-per-client":
                 maxConnectionsPerClient = integer(name, value, 0, Integer.MAX_VALUE);
                 break;
+            case "--queue-timeout":
+                queueTimeout = duration(name, value, true);
+                break;
+            case "--max-queued":
+                maxQueued = integer(name, value, 1, 1_000_000);
+                break;
             case "--allow":
                 Cidr.parse(name, value);
                 allow.add(value);
@@ -590,6 +603,12 @@ final class Options {
         acceptProxyFrom.forEach(b::acceptProxyFrom);
         if (maxConnections != null) {
             b.maxConnections(maxConnections);
+        }
+        if (queueTimeout != null) {
+            b.queueTimeout(queueTimeout);
+        }
+        if (maxQueued != null) {
+            b.maxQueued(maxQueued);
         }
         if (maxConnectionsPerClient != null) {
             b.maxConnectionsPerClient(maxConnectionsPerClient);

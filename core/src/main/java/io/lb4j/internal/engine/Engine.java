@@ -37,6 +37,7 @@ import io.lb4j.internal.relay.PacedClose;
 import io.lb4j.internal.relay.PairHandle;
 import io.lb4j.internal.relay.Relay;
 import io.lb4j.internal.relay.ReusePort;
+import io.lb4j.internal.relay.WaitQueue;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
@@ -92,6 +93,7 @@ public final class Engine implements Relay.Events {
     private boolean handedOver;
     private EventLoop[] loops;
     private Pool pool;
+    private WaitQueue queue;
     private HealthChecker checker;
     private ExecutorService control;
     private ThreadPoolExecutor blocking;
@@ -215,13 +217,18 @@ public final class Engine implements Relay.Events {
         }
         Pacing pacing = config.lifecycle().pacing();
         pool.connectRate(pacing.backendConnectRate());
+        queue = new WaitQueue(pacing.queueTimeoutNs(), pacing.maxQueued(), n);
+        if (queue.enabled()) {
+            pool.onSlotFreed(queue::slotFreed);
+            pool.onRebuilt(queue::poolChanged);
+        }
         // the first snapshot (resolving names, building the policy's selection: a Maglev table costs
         // about 10 ms on a first start) runs on the control thread while this one binds and starts loops
         config.registry().start(this::snapshot);
         Admission admission = new Admission(config.edge(), pacing.acceptRate() == 0 ? null
                 : new io.lb4j.internal.pool.TokenBucket(pacing.acceptRate(), pacing.acceptBurst(), System.nanoTime()));
         Relay relay = new Relay(pool, config.idleTimeoutNs(), config.resetOnIdle(), config.connectTimeoutNs(),
-                config.connectAttempts(), this, admission, config.lifecycle().keepAliveIdleNs());
+                config.connectAttempts(), this, admission, config.lifecycle().keepAliveIdleNs(), queue);
         if (!config.lifecycle().reusePort()) {
             for (InetSocketAddress requested : config.listen()) {
                 bind(relay, requested);
@@ -833,6 +840,7 @@ public final class Engine implements Relay.Events {
             onLoop |= running[i].inLoop();
         }
         StatsGather gather = new StatsGather(fronts, members, accepting, rebalanced::sum, faults, count);
+        gather.queue = queue;
         for (int i = 0; i < count; i++) {
             EventLoop loop = running[i];
             int id = i;
@@ -1145,7 +1153,8 @@ public final class Engine implements Relay.Events {
             if (rebalancer == null) {
                 Pacing p = config.lifecycle().pacing();
                 rebalancer = new Rebalancer(loops[0], control, () -> pool.current().members(), this::connectionsAsync,
-                        new Pacing(p.acceptRate(), p.acceptBurst(), p.backendConnectRate(), 1_000_000_000L, 0.2, 0.1),
+                        new Pacing(p.acceptRate(), p.acceptBurst(), p.backendConnectRate(), 1_000_000_000L, 0.2, 0.1,
+                                p.queueTimeoutNs(), p.maxQueued()),
                         faults);
             }
             r = rebalancer;

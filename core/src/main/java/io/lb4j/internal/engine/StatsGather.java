@@ -7,6 +7,7 @@ import io.lb4j.internal.pool.Counters;
 import io.lb4j.internal.relay.Acceptor;
 import io.lb4j.internal.relay.Frontend;
 import io.lb4j.internal.relay.Unserved;
+import io.lb4j.internal.relay.WaitQueue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -18,7 +19,7 @@ import java.util.function.LongSupplier;
  * Layout of a share: per frontend (accepted, rejected, open, then one slot per {@link Unserved}
  * reason), then per backend (connections,
  * connect failures, bytes to backend, bytes to client), then the loop's acceptors' pauses (limit,
- * rate, resources).
+ * rate, resources), then the wait queue's (served, nanoseconds waited).
  */
 final class StatsGather {
     private static final Unserved[] REASONS = Unserved.values();
@@ -30,6 +31,8 @@ final class StatsGather {
     final Faults faults;
     final long[][] shares;
     final CompletableFuture<?>[] done;
+    /** The wait queue, or {@code null} before start: its served count and wait time are per loop too. */
+    WaitQueue queue;
 
     StatsGather(List<Frontend> fronts, List<BackendState> members, List<Acceptor> accepting,
                 LongSupplier rebalanced, Faults faults, int loopCount) {
@@ -43,7 +46,7 @@ final class StatsGather {
     }
 
     int length() {
-        return fronts.size() * PER_FRONT + members.size() * 4 + 3;
+        return fronts.size() * PER_FRONT + members.size() * 4 + 3 + 2;
     }
 
     long[] read(int loop) {
@@ -70,6 +73,10 @@ final class StatsGather {
                 share[i + 1] += a.ratePauses();
                 share[i + 2] += a.pauses();
             }
+        }
+        if (queue != null) {
+            share[i + 3] = queue.servedOn(loop);
+            share[i + 4] = queue.waitedNsOn(loop);
         }
         return share;
     }
@@ -119,6 +126,7 @@ final class StatsGather {
                 new BalancerStats.Unserved(unserved[Unserved.NO_BACKEND.ordinal()],
                         unserved[Unserved.BACKEND_FULL.ordinal()], unserved[Unserved.CONNECT_FAILED.ordinal()],
                         unserved[Unserved.QUEUE_TIMEOUT.ordinal()]),
-                faults.total(), faults.loopFailures());
+                faults.total(), faults.loopFailures(),
+                new BalancerStats.Queue(queue == null ? 0 : queue.size(), sum[i + 3], sum[i + 4]));
     }
 }

@@ -84,7 +84,22 @@ public final class PrometheusText {
                 stats.faults());
         global(out, "lb4j_event_loop_failures_total",
                 "Event loops that ended while running (their connections were closed).", stats.eventLoopFailures());
+        BalancerStats.Queue queue = stats.queue();
+        family(out, "lb4j_queued_connections", "gauge",
+                "Clients waiting now for a slot at a backend at its connection limit.");
+        out.append("lb4j_queued_connections ").append(queue.waiting()).append('\n');
+        family(out, "lb4j_queue_wait_seconds", "summary",
+                "Time waited in the queue by the clients that then got a slot.");
+        out.append("lb4j_queue_wait_seconds_sum ");
+        decimalSeconds(out, queue.waitedNanos());
+        out.append("lb4j_queue_wait_seconds_count ").append(queue.served()).append('\n');
         return out.toString();
+    }
+
+    /** Nanoseconds as seconds with nine decimals, then a newline: exact, no floating point. */
+    private static void decimalSeconds(StringBuilder out, long nanos) {
+        out.append(nanos / 1_000_000_000L).append('.');
+        out.append(Long.toString(1_000_000_000L + nanos % 1_000_000_000L).substring(1)).append('\n');
     }
 
     /**

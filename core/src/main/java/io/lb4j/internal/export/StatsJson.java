@@ -19,7 +19,7 @@ public final class StatsJson {
      * "rejectedConnections":..,"listeners":[..],"backends":[..],
      * "acceptPauses":{"limit":..,"rate":..,"resources":..},"rebalancedConnections":..,
      * "unservedConnections":{"noBackend":..,"backendFull":..,"connectFailed":..,"queueTimeout":..},
-     * "faults":..,"eventLoopFailures":..}}.
+     * "faults":..,"eventLoopFailures":..,"queue":{"waiting":..,"served":..,"waitedNanos":..}}}.
      */
     public static String render(BalancerStats stats) {
         StringBuilder out = new StringBuilder(256 + 384 * stats.backends().size());
@@ -77,7 +77,10 @@ public final class StatsJson {
                 .append(",\"queueTimeout\":").append(stats.unserved().queueTimeout())
                 .append("},\"faults\":").append(stats.faults())
                 .append(",\"eventLoopFailures\":").append(stats.eventLoopFailures())
-                .append('}').toString();
+                .append(",\"queue\":{\"waiting\":").append(stats.queue().waiting())
+                .append(",\"served\":").append(stats.queue().served())
+                .append(",\"waitedNanos\":").append(stats.queue().waitedNanos())
+                .append("}}").toString();
     }
 
     /** A JSON string: quotes, backslash and control characters escaped; {@code null} as null. */

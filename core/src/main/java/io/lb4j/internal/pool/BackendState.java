@@ -24,6 +24,7 @@ public final class BackendState implements BalancingPolicy.Candidate {
     private volatile boolean initialMember;
     private volatile boolean draining;
     private TokenBucket connectRate;
+    private java.util.function.Consumer<BackendState> slotFreed;
     private volatile long healthSinceMillis = System.currentTimeMillis();
     private final AtomicInteger active = new AtomicInteger();
     private final Counters[] perLoop;
@@ -111,23 +112,55 @@ public final class BackendState implements BalancingPolicy.Candidate {
     }
 
     /**
-     * Takes a connection slot unless the backend is at its connection limit.
+     * Takes a connection slot unless the backend is at its connection limit. A compare-and-set on the
+     * count, so loops racing for the last slot never take one more than the limit, and a loser never
+     * pushes the count over it for a moment (which made a racing winner fail, and policies read it).
      *
      * @return whether a slot was taken; release it with {@link #release()}
      */
     public boolean tryAcquire() {
         int max = backend.maxConnections();
-        int now = active.incrementAndGet();
-        if (max > 0 && now > max) {
-            active.decrementAndGet();
-            return false;
+        if (max <= 0) {
+            active.incrementAndGet();
+            return true;
         }
-        return true;
+        while (true) {
+            int now = active.get();
+            if (now >= max) {
+                return false;
+            }
+            if (active.compareAndSet(now, now + 1)) {
+                return true;
+            }
+        }
     }
 
-    /** Gives back a slot taken by {@link #tryAcquire()}. */
+    /** Whether {@link #tryAcquire()} could take a slot now (no limit, or below it); a hint, not a promise. */
+    public boolean hasRoom() {
+        int max = backend.maxConnections();
+        return max <= 0 || active.get() < max;
+    }
+
+    /** Gives back a slot taken by {@link #tryAcquire()}, and tells the pool's listener (the wait queue). */
     public void release() {
         active.decrementAndGet();
+        java.util.function.Consumer<BackendState> listener = slotFreed;
+        if (listener != null) {
+            listener.accept(this);
+        }
+    }
+
+    /**
+     * Gives back a slot taken by {@link #tryAcquire()} but never used, telling nobody: for the wait
+     * queue itself, which is walking its waiters already.
+     */
+    public void releaseUnused() {
+        active.decrementAndGet();
+    }
+
+    /** Who hears of each slot given back; set once by the pool before the state is published. */
+    void slotFreed(java.util.function.Consumer<BackendState> listener) {
+        this.slotFreed = listener;
     }
 
     /** Paces new connections to this backend; set once by the pool before the state is published. */

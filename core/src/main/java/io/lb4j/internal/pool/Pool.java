@@ -59,6 +59,8 @@ public final class Pool {
     private boolean applied;
     private int connectRate;
     private volatile Snapshot current;
+    private volatile Runnable rebuilt = () -> { };
+    private java.util.function.Consumer<BackendState> slotFreed;
 
     /**
      * @param policy builds selections
@@ -134,6 +136,7 @@ public final class Pool {
                 if (connectRate > 0) {
                     state.connectRate(new TokenBucket(connectRate, connectRate, System.nanoTime()));
                 }
+                state.slotFreed(slotFreed);
                 added.add(state);
             } else {
                 Backend.AdminState before = state.backend().adminState();
@@ -182,6 +185,23 @@ public final class Pool {
         } catch (RuntimeException e) {
             faults.record("policy rebuild", e);
         }
+        rebuilt.run();
+    }
+
+    /**
+     * Hands every slot a member gives back ({@link BackendState#release()}) to {@code listener}, on the
+     * releasing thread; call before the first snapshot.
+     */
+    public synchronized void onSlotFreed(java.util.function.Consumer<BackendState> listener) {
+        this.slotFreed = listener;
+    }
+
+    /**
+     * Runs {@code action} after each rebuild (health, admin state, membership or limits changed), on
+     * the rebuilding thread, under this pool's lock: it must be short and must not call back here.
+     */
+    public void onRebuilt(Runnable action) {
+        this.rebuilt = action;
     }
 
     /** Whether every backend is unhealthy and panic mode sends to all of them anyway. */

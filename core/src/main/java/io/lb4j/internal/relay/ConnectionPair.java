@@ -36,6 +36,8 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private static final int OPEN = 1;
     private static final int CLOSED = 2;
     private static final int HEADER = 3;
+    /** Waiting in the {@link WaitQueue} for a slot: nothing read, no interest, no buffer. */
+    private static final int QUEUED = 4;
     /** Holds any v1 line and typical v2 headers; a longer v2 one grows it to its announced length. */
     private static final int HEADER_BUFFER_BYTES = 256;
     /** Reads per readiness event before yielding to other keys (fairness between pairs). */
@@ -87,6 +89,10 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private boolean anyAttempt;
     /** Set when the pair closes for want of a backend. */
     private Unserved unserved;
+    /** In the wait queue (or granted and on its way here); {@code null} otherwise. */
+    private WaitQueue.Waiter waiter;
+    /** When this client first joined the wait queue (loop clock); 0 when it never waited. */
+    private long waitingSinceNs;
     /** Set by the host from any thread through a {@link io.lb4j.Connection} handle. */
     private volatile String tag;
 
@@ -261,8 +267,12 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         pick(pickOrder);
     }
 
-    /** Picks the backends to try and starts the first connect. */
+    /**
+     * Picks the backends to try and starts the first connect; waits behind the clients already waiting
+     * for a slot, if any, so that no newcomer overtakes them.
+     */
     private void pick(int[] order) {
+        this.order = order; // the acceptor's array: only ever used synchronously, on this loop
         Pool.Snapshot snapshot = relay.pool().current();
         int count;
         try {
@@ -277,7 +287,102 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             int position = order[i];
             candidates[i] = position >= 0 && position < members.length ? members[position] : null;
         }
+        if (relay.queue().enabled() && relay.queue().size() > 0 && anyCandidateUsable() && waitForSlot(true)) {
+            return;
+        }
         connectNext();
+    }
+
+    private boolean anyCandidateUsable() {
+        for (BackendState c : candidates) {
+            if (c != null && c.usable() && c.address() != null) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Whether this client may wait for a slot: the queue is on, no connect of its was tried, and its
+     * backends are usable but at their connection limit (not merely out of connect-rate tokens, which
+     * no closing connection gives back).
+     */
+    private boolean mayWait() {
+        if (!relay.queue().enabled() || anyAttempt) {
+            return false;
+        }
+        for (BackendState c : candidates) {
+            if (c != null && c.usable() && c.address() != null && !c.hasRoom()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Joins the wait queue under the queue timeout. When the queue is full, a client that found its
+     * backends full is closed at once; a newcomer that only meant to queue up behind others goes on
+     * to try its backends (one of them may have room that no waiter can use).
+     *
+     * @return whether it joined
+     */
+    private boolean waitForSlot(boolean newcomer) {
+        WaitQueue queue = relay.queue();
+        state = QUEUED;
+        clientKey.interestOps(0);
+        long now = loop.nowNs();
+        if (waitingSinceNs == 0) {
+            waitingSinceNs = now; // a client that picks again keeps its first deadline
+        }
+        // armed first: the join may grant a slot at once, and the grant (a task on this loop) cancels it
+        loop.timers().schedule(this, waitingSinceNs + queue.timeoutNs());
+        waiter = queue.join(this, candidates);
+        if (waiter != null) {
+            return true;
+        }
+        loop.timers().cancel(this);
+        state = CONNECTING;
+        if (!newcomer) {
+            closeUnserved(Unserved.BACKEND_FULL); // the queue is full: turned away as at a full backend
+        }
+        return false;
+    }
+
+    /**
+     * The wait queue let this client go: with a slot of {@code w.granted} taken for it, or without one
+     * when none of its backends is usable any more (it picks again). On this pair's loop.
+     */
+    void granted(WaitQueue.Waiter w) {
+        try {
+            grantedOnLoop(w);
+        } catch (RuntimeException e) {
+            frontend.faults().record("queue grant", e);
+            close(true, INTERNAL_ERROR);
+        }
+    }
+
+    private void grantedOnLoop(WaitQueue.Waiter w) {
+        if (state != QUEUED || waiter != w) {
+            if (w.granted != null) {
+                w.granted.release(); // closed meanwhile: the slot goes to the next waiter
+            }
+            return;
+        }
+        waiter = null;
+        loop.timers().cancel(this);
+        state = CONNECTING;
+        if (w.granted == null) {
+            tried = 0;
+            pick(order);
+            return;
+        }
+        target = w.granted; // held from here: a fault in what follows gives the slot back through close
+        candidates = new BackendState[] {w.granted};
+        tried = 1;
+        relay.queue().served(loop.id(), Math.max(0, loop.nowNs() - waitingSinceNs));
+        if (!attempt(w.granted)) {
+            connectNext();
+        }
     }
 
     private void connectNext() {
@@ -295,50 +400,13 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
                 anyFull = true;
                 continue;
             }
-            target = candidate; // held from here: a fault in what follows releases it through close
-            SocketChannel channel;
-            try {
-                // the backend's own family: an IPv6 socket would cost a system call for dual-stack mode
-                channel = SocketChannel.open(candidate.address().getAddress() instanceof java.net.Inet4Address
-                        ? java.net.StandardProtocolFamily.INET : java.net.StandardProtocolFamily.INET6);
-            } catch (IOException e) {
-                // out of descriptors: hold the client (it costs no more than it does now) and try the
-                // same backend again shortly, up to the connect timeout, instead of dropping it
-                target = null;
-                candidate.release();
-                candidate.giveBackConnectToken();
-                tried--;
-                frontend.outOfResources(loop.id(), e);
-                long now = loop.nowNs();
-                if (descriptorWaitSinceNs == 0) {
-                    descriptorWaitSinceNs = now;
-                } else if (now - descriptorWaitSinceNs > relay.connectTimeoutNs()) {
-                    unserved = Unserved.CONNECT_FAILED;
-                    close(false, "cannot open backend socket: " + e.getMessage());
-                    return;
-                }
-                loop.timers().schedule(this, now + DESCRIPTOR_RETRY_NS);
+            if (attempt(candidate)) {
                 return;
             }
-            descriptorWaitSinceNs = 0;
-            anyAttempt = true;
-            counters = candidate.counters(loop.id());
-            backend = channel;
-            try {
-                channel.configureBlocking(false);
-                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                boolean connected = channel.connect(candidate.address());
-                backendKey = channel.register(loop.selector(), connected ? 0 : SelectionKey.OP_CONNECT, this);
-                backendOps = connected ? 0 : SelectionKey.OP_CONNECT;
-                if (connected) {
-                    connected();
-                } else {
-                    loop.timers().schedule(this, loop.nowNs() + relay.connectTimeoutNs());
-                }
-                return;
-            } catch (IOException e) {
-                failAttempt(Reasons.of(e));
-            }
+        }
+        if (mayWait()) {
+            waitForSlot(false);
+            return;
         }
         closeUnserved(anyAttempt ? Unserved.CONNECT_FAILED : anyFull ? Unserved.BACKEND_FULL : Unserved.NO_BACKEND);
     }
@@ -352,6 +420,61 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     /** Why the pair closed without being relayed, or {@code null} (relayed, rejected, or still open). */
     public Unserved unserved() {
         return unserved;
+    }
+
+    /**
+     * Opens a backend socket and starts connecting to {@code candidate}, whose slot (and connect token)
+     * this pair holds.
+     *
+     * @return {@code false} when the attempt failed at once (the next candidate may be tried), {@code
+     *     true} when it is under way, connected, waiting for a descriptor, or the pair closed
+     */
+    private boolean attempt(BackendState candidate) {
+        target = candidate; // held from here: a fault in what follows releases it through close
+        SocketChannel channel;
+        try {
+            // the backend's own family: an IPv6 socket would cost a system call for dual-stack mode
+            channel = SocketChannel.open(candidate.address().getAddress() instanceof java.net.Inet4Address
+                    ? java.net.StandardProtocolFamily.INET : java.net.StandardProtocolFamily.INET6);
+        } catch (IOException e) {
+            // out of descriptors: hold the client (it costs no more than it does now) and try the
+            // same backend again shortly, up to the connect timeout, instead of dropping it
+            target = null;
+            candidate.release();
+            candidate.giveBackConnectToken();
+            tried--;
+            frontend.outOfResources(loop.id(), e);
+            long now = loop.nowNs();
+            if (descriptorWaitSinceNs == 0) {
+                descriptorWaitSinceNs = now;
+            } else if (now - descriptorWaitSinceNs > relay.connectTimeoutNs()) {
+                unserved = Unserved.CONNECT_FAILED;
+                close(false, "cannot open backend socket: " + e.getMessage());
+                return true;
+            }
+            loop.timers().schedule(this, now + DESCRIPTOR_RETRY_NS);
+            return true;
+        }
+        descriptorWaitSinceNs = 0;
+        anyAttempt = true;
+        counters = candidate.counters(loop.id());
+        backend = channel;
+        try {
+            channel.configureBlocking(false);
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            boolean connected = channel.connect(candidate.address());
+            backendKey = channel.register(loop.selector(), connected ? 0 : SelectionKey.OP_CONNECT, this);
+            backendOps = connected ? 0 : SelectionKey.OP_CONNECT;
+            if (connected) {
+                connected();
+            } else {
+                loop.timers().schedule(this, loop.nowNs() + relay.connectTimeoutNs());
+            }
+            return true;
+        } catch (IOException e) {
+            failAttempt(Reasons.of(e));
+            return false;
+        }
     }
 
     private void failAttempt(String why) {
@@ -624,6 +747,11 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     protected void expired(long nowNs) {
         if (state == HEADER) {
             close(false, "bad proxy header: none within 3 s");
+        } else if (state == QUEUED) {
+            if (relay.queue().leave(waiter)) {
+                waiter = null;
+                closeUnserved(Unserved.QUEUE_TIMEOUT);
+            } // else a slot was granted a moment ago: that task is on its way here
         } else if (state == CONNECTING && backend == null) {
             connectNext(); // waited for a descriptor
         } else if (state == CONNECTING) {
@@ -681,6 +809,9 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     public void close(boolean reset, String why) {
         if (state == CLOSED) {
             return;
+        }
+        if (state == QUEUED && waiter != null) {
+            relay.queue().leave(waiter); // a grant already on its way is given back when it arrives
         }
         state = CLOSED;
         loop.timers().cancel(this);

@@ -15,9 +15,11 @@ import io.lb4j.internal.pool.Pool;
  * @param events the engine's bookkeeping
  * @param admission who may come in, limits, and the PROXY protocol settings
  * @param keepAliveIdleNs TCP keepalive idle time set on both sockets of each pair; 0 = off
+ * @param queue clients waiting while their backends are full
  */
 public record Relay(Pool pool, long idleTimeoutNs, boolean resetOnIdle, long connectTimeoutNs,
-                    int connectAttempts, Events events, Admission admission, long keepAliveIdleNs) {
+                    int connectAttempts, Events events, Admission admission, long keepAliveIdleNs,
+                    WaitQueue queue) {
 
     /** Bookkeeping the engine does for pairs; called on the pair's loop. */
     public interface Events {
