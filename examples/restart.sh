@@ -99,10 +99,19 @@ run_mode() {
                 draining=
             fi
         else
-            wait "$current"
-            status=$?
-            if ! kill -0 "$current" 2>/dev/null; then
-                exit "$status"
+            # in slices while nothing is pending: a HUP that arrives just before a blocking
+            # `wait "$current"` runs its trap before that wait starts, and would then go unseen;
+            # a foreground sleep (no background child whose end could disturb a later `read`)
+            # delays a trap by at most 0.2 s
+            while [ "$restart" = 0 ] && [ "$stopping" = 0 ] && kill -0 "$current" 2>/dev/null; do
+                sleep 0.2
+            done
+            if [ "$restart" = 0 ]; then
+                wait "$current"
+                status=$?
+                if ! kill -0 "$current" 2>/dev/null; then
+                    exit "$status"
+                fi
             fi
         fi
         if [ "$restart" = 1 ] && [ "$stopping" = 0 ]; then
