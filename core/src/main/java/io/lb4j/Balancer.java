@@ -4,7 +4,7 @@ import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Config;
 import io.lb4j.internal.Edge;
 import io.lb4j.internal.engine.Engine;
-import io.lb4j.internal.Lifecycle;
+import io.lb4j.internal.LongLivedSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -351,7 +351,7 @@ public final class Balancer implements AutoCloseable {
         private FrontHealthMode frontHealthMode;
         private Integer frontHealthMinBackends;
         private Duration frontHealthGrace;
-        private Duration tcpKeepAlive = Duration.ofNanos(Lifecycle.DEFAULT_KEEPALIVE_IDLE_NS);
+        private Duration tcpKeepAlive = Duration.ofNanos(LongLivedSettings.DEFAULT_KEEPALIVE_IDLE_NS);
         // reconnect storms and rebalancing
         private int acceptRate;
         private int acceptBurst;
@@ -1112,7 +1112,7 @@ public final class Balancer implements AutoCloseable {
                     }
                 }
             }
-            Lifecycle lifecycle = new Lifecycle(drainPacing.toNanos(), frontHealth,
+            LongLivedSettings lifecycle = new LongLivedSettings(drainPacing.toNanos(), frontHealth,
                     frontHealthMode == FrontHealthMode.TCP, frontHealthMinBackends == null ? 1 : frontHealthMinBackends,
                     frontHealthGrace == null ? 0 : frontHealthGrace.toNanos(), tcpKeepAlive.toNanos(),
                     new io.lb4j.internal.Pacing(acceptRate, acceptBurst, backendConnectRate,

@@ -23,7 +23,7 @@ public record Config(List<InetSocketAddress> listen, BackendRegistry registry, B
                      int healthyThreshold, int probePort, long idleTimeoutNs, boolean resetOnIdle,
                      long connectTimeoutNs, int connectAttempts, int eventLoops, long drainTimeoutNs,
                      BalancerListener listener, Edge edge, InetSocketAddress metricsAddress, boolean jmx,
-                     Health health, long removedGraceNs, boolean closeOnAdminDown, Lifecycle lifecycle) {
+                     Health health, long removedGraceNs, boolean closeOnAdminDown, LongLivedSettings lifecycle) {
 
     /**
      * Health handling beyond the probe cadence.

@@ -4,7 +4,7 @@ package io.lb4j.internal;
  * The balancer's settings against reconnect storms and for spreading long-lived connections again:
  * accept pacing (global and per backend token buckets), rebalancing after scale-out, and the queue of
  * clients waiting while their backends are full. Kept as one
- * record so that they travel together inside {@link Lifecycle}.
+ * record so that they travel together inside {@link LongLivedSettings}.
  *
  * @param acceptRate new client connections accepted per second across all listeners; 0 = unpaced
  * @param acceptBurst tokens the global bucket holds (connections accepted at once after a quiet spell)

@@ -12,7 +12,7 @@ import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Config;
 import io.lb4j.internal.Durations;
 import io.lb4j.internal.Faults;
-import io.lb4j.internal.Lifecycle;
+import io.lb4j.internal.LongLivedSettings;
 import io.lb4j.internal.OptionalModules;
 import io.lb4j.internal.Pacing;
 import io.lb4j.internal.export.ExplainJson;
@@ -35,7 +35,7 @@ import io.lb4j.internal.relay.ConnectionPair;
 import io.lb4j.internal.relay.Frontend;
 import io.lb4j.internal.relay.PacedClose;
 import io.lb4j.internal.relay.PairHandle;
-import io.lb4j.internal.relay.Relay;
+import io.lb4j.internal.relay.RelayContext;
 import io.lb4j.internal.relay.ReusePort;
 import io.lb4j.internal.relay.WaitQueue;
 import java.io.IOException;
@@ -67,7 +67,7 @@ import java.util.function.Predicate;
  * The running balancer behind {@link io.lb4j.Balancer}: event loops, frontends, the pool, the health
  * checker and the control thread that applies registry snapshots and rebuilds the policy's selection.
  */
-public final class Engine implements Relay.Events {
+public final class Engine implements RelayContext.Events {
     private static final System.Logger LOG = System.getLogger("io.lb4j");
     private static final int BACKLOG = 1024;
     private static final long FIRST_SNAPSHOT_WAIT_MS = 10_000;
@@ -227,7 +227,7 @@ public final class Engine implements Relay.Events {
         config.registry().start(this::snapshot);
         Admission admission = new Admission(config.edge(), pacing.acceptRate() == 0 ? null
                 : new io.lb4j.internal.pool.TokenBucket(pacing.acceptRate(), pacing.acceptBurst(), System.nanoTime()));
-        Relay relay = new Relay(pool, config.idleTimeoutNs(), config.resetOnIdle(), config.connectTimeoutNs(),
+        RelayContext relay = new RelayContext(pool, config.idleTimeoutNs(), config.resetOnIdle(), config.connectTimeoutNs(),
                 config.connectAttempts(), this, admission, config.lifecycle().keepAliveIdleNs(), queue);
         if (!config.lifecycle().reusePort()) {
             for (InetSocketAddress requested : config.listen()) {
@@ -379,7 +379,7 @@ public final class Engine implements Relay.Events {
         }
     }
 
-    private void bind(Relay relay, InetSocketAddress requested) {
+    private void bind(RelayContext relay, InetSocketAddress requested) {
         InetSocketAddress address;
         try {
             address = requested.isUnresolved()
@@ -752,7 +752,7 @@ public final class Engine implements Relay.Events {
     }
 
     private void bindFrontHealth() {
-        Lifecycle life = config.lifecycle();
+        LongLivedSettings life = config.lifecycle();
         if (life.frontHealth() == null) {
             return;
         }

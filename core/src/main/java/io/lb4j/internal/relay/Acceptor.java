@@ -24,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Acceptor implements Handler {
     private static final int ACCEPTS_PER_EVENT = 64;
 
-    private final Relay relay;
+    private final RelayContext relay;
     private final EventLoop loop;
     private final Frontend frontend;
     private final ServerSocketChannel server;
@@ -52,7 +52,7 @@ public final class Acceptor implements Handler {
      * @param frontend the frontend it serves
      * @param server a bound, non-blocking listening channel
      */
-    public Acceptor(Relay relay, EventLoop loop, Frontend frontend, ServerSocketChannel server) {
+    public Acceptor(RelayContext relay, EventLoop loop, Frontend frontend, ServerSocketChannel server) {
         this.relay = relay;
         this.loop = loop;
         this.frontend = frontend;

@@ -51,7 +51,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
      */
     static final long KEEPALIVE_AFTER_NS = 1_000_000_000L;
 
-    private final Relay relay;
+    private final RelayContext relay;
     private final EventLoop loop;
     private final SocketChannel client;
     private final SelectionKey clientKey;
@@ -96,7 +96,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     /** Set by the host from any thread through a {@link io.lb4j.Connection} handle. */
     private volatile String tag;
 
-    ConnectionPair(Relay relay, EventLoop loop, Frontend frontend, SocketChannel client, SelectionKey clientKey,
+    ConnectionPair(RelayContext relay, EventLoop loop, Frontend frontend, SocketChannel client, SelectionKey clientKey,
                    InetSocketAddress clientAddress, AtomicInteger clientSlot) {
         this.relay = relay;
         this.loop = loop;

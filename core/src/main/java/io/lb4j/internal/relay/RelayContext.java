@@ -17,7 +17,7 @@ import io.lb4j.internal.pool.Pool;
  * @param keepAliveIdleNs TCP keepalive idle time set on both sockets of each pair; 0 = off
  * @param queue clients waiting while their backends are full
  */
-public record Relay(Pool pool, long idleTimeoutNs, boolean resetOnIdle, long connectTimeoutNs,
+public record RelayContext(Pool pool, long idleTimeoutNs, boolean resetOnIdle, long connectTimeoutNs,
                     int connectAttempts, Events events, Admission admission, long keepAliveIdleNs,
                     WaitQueue queue) {
 

@@ -18,16 +18,10 @@ import java.net.InetSocketAddress;
  * @param reusePort bind the listeners with {@code SO_REUSEPORT} (no plain-bind check), so a successor
  *     can bind the same addresses and take over with a hand-over
  */
-public record Lifecycle(long drainPacingNs, InetSocketAddress frontHealth, boolean frontHealthTcp,
+public record LongLivedSettings(long drainPacingNs, InetSocketAddress frontHealth, boolean frontHealthTcp,
                         int frontHealthMinBackends, long frontHealthGraceNs, long keepAliveIdleNs, Pacing pacing,
                         boolean reusePort) {
 
-    /** Without {@code SO_REUSEPORT} sharing. */
-    public Lifecycle(long drainPacingNs, InetSocketAddress frontHealth, boolean frontHealthTcp,
-                     int frontHealthMinBackends, long frontHealthGraceNs, long keepAliveIdleNs, Pacing pacing) {
-        this(drainPacingNs, frontHealth, frontHealthTcp, frontHealthMinBackends, frontHealthGraceNs, keepAliveIdleNs,
-                pacing, false);
-    }
 
     /** Default keepalive idle: below Azure Load Balancer's 4-minute idle timeout (and AWS NLB's 350 s). */
     public static final long DEFAULT_KEEPALIVE_IDLE_NS = 120_000_000_000L;
