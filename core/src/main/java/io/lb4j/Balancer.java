@@ -279,8 +279,10 @@ public final class Balancer implements AutoCloseable {
      * complete in the microseconds between the last {@code accept()} and the close. Then the open
      * connections are drained: left to finish for up to the {@link Builder#drainTimeout drain
      * timeout}, or closed spread over {@link Builder#drainPacing drain pacing} when set, the rest
-     * closed at the end; the front-door endpoint turns unhealthy at once. Returns when everything
-     * is closed, like {@link #close()}; {@link #closeNow()} on another thread cuts the drain short.
+     * closed at the end. The front-door health, metrics and admin listeners (shared the same way,
+     * so a successor can bind them too) close at once, so probes and scrapes reach the successor.
+     * Returns when everything is closed, like {@link #close()}; {@link #closeNow()} on another
+     * thread cuts the drain short.
      *
      * <p>On Linux it first checks in {@code /proc/net/tcp} and {@code /proc/net/tcp6} that another
      * listener holds each frontend address, and refuses to stop accepting otherwise (elsewhere the
