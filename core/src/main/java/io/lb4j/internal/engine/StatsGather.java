@@ -2,6 +2,7 @@ package io.lb4j.internal.engine;
 
 import io.lb4j.BalancerStats;
 import io.lb4j.internal.Faults;
+import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.pool.Counters;
 import io.lb4j.internal.relay.Acceptor;
@@ -11,45 +12,103 @@ import io.lb4j.internal.relay.WaitQueue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.LongSupplier;
 
 /**
  * One snapshot in progress: each loop copies its own counter slots into {@code shares[loop]} on its
  * thread, which gives the copy a happens-before edge with every write the loop made until then.
  * Layout of a share: per frontend (accepted, rejected, open, then one slot per {@link Unserved}
- * reason), then per backend (connections,
- * connect failures, bytes to backend, bytes to client), then the loop's acceptors' pauses (limit,
- * rate, resources), then the wait queue's (served, nanoseconds waited).
+ * reason), then per backend (connections, connect failures, bytes to backend, bytes to client), then
+ * the loop's acceptors' pauses (limit, rate, resources), then the wait queue's (served, nanoseconds waited).
  */
 final class StatsGather {
     private static final Unserved[] REASONS = Unserved.values();
     private static final int PER_FRONT = 3 + REASONS.length;
-    final List<Frontend> fronts;
-    final List<BackendState> members;
-    final List<Acceptor> accepting;
-    final LongSupplier rebalanced;
-    final Faults faults;
-    final long[][] shares;
-    final CompletableFuture<?>[] done;
+    private final List<Frontend> fronts;
+    private final List<BackendState> members;
+    private final List<Acceptor> accepting;
+    private final LongSupplier rebalanced;
+    private final Faults faults;
     /** The wait queue, or {@code null} before start: its served count and wait time are per loop too. */
-    WaitQueue queue;
+    private final WaitQueue queue;
+    private final long[][] shares;
+    private final CompletableFuture<?>[] done;
 
-    StatsGather(List<Frontend> fronts, List<BackendState> members, List<Acceptor> accepting,
-                LongSupplier rebalanced, Faults faults, int loopCount) {
+    private StatsGather(List<Frontend> fronts, List<BackendState> members, List<Acceptor> accepting,
+                        LongSupplier rebalanced, Faults faults, WaitQueue queue, int loopCount) {
         this.faults = faults;
         this.fronts = fronts;
         this.members = members;
         this.accepting = accepting;
         this.rebalanced = rebalanced;
+        this.queue = queue;
         this.shares = new long[loopCount][];
         this.done = new CompletableFuture<?>[loopCount];
     }
 
-    int length() {
+    /**
+     * Starts a snapshot: each of {@code loops} copies its share on its own thread, from a task on its
+     * queue. A loop that is not running (its writes are done, or never began) has its share read from
+     * here, and so has every loop when called from a loop (a listener): waiting would stall that loop
+     * on itself or on another loop.
+     *
+     * @param loops the engine's loops, or {@code null} before start
+     */
+    static StatsGather start(List<Frontend> fronts, List<BackendState> members, List<Acceptor> accepting,
+                             LongSupplier rebalanced, Faults faults, WaitQueue queue, EventLoop[] loops,
+                             boolean loopsRunning) {
+        int count = loops == null ? 0 : loops.length;
+        StatsGather gather = new StatsGather(fronts, members, accepting, rebalanced, faults, queue, count);
+        boolean onLoop = false;
+        for (int i = 0; i < count; i++) {
+            onLoop |= loops[i].inLoop();
+        }
+        for (int i = 0; i < count; i++) {
+            EventLoop loop = loops[i];
+            int id = i;
+            if (!loopsRunning || loop.terminated().isDone() || onLoop) {
+                gather.put(id, gather.read(id));
+                gather.done[i] = CompletableFuture.completedFuture(null);
+                continue;
+            }
+            CompletableFuture<Void> share = new CompletableFuture<>();
+            gather.done[i] = share;
+            loop.execute(() -> {
+                gather.put(id, gather.read(id));
+                share.complete(null);
+            });
+        }
+        return gather;
+    }
+
+    /**
+     * The snapshot once every loop has answered or {@code waitMs} have passed; the shares of loops that
+     * have not answered by then are read from here (racy, but never blocks for long).
+     */
+    BalancerStats await(long waitMs) {
+        try {
+            CompletableFuture.allOf(done).get(waitMs, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException | TimeoutException e) {
+            // a loop busy or stopping: read its share from here
+        }
+        return build(true);
+    }
+
+    /** The snapshot, without blocking: completes once every loop has contributed its share. */
+    CompletableFuture<BalancerStats> whenDone() {
+        return CompletableFuture.allOf(done).thenApply(v -> build(false));
+    }
+
+    private int length() {
         return fronts.size() * PER_FRONT + members.size() * 4 + 3 + 2;
     }
 
-    long[] read(int loop) {
+    private long[] read(int loop) {
         long[] share = new long[length()];
         int i = 0;
         for (Frontend f : fronts) {
@@ -81,11 +140,11 @@ final class StatsGather {
         return share;
     }
 
-    synchronized void put(int loop, long[] share) {
+    private synchronized void put(int loop, long[] share) {
         shares[loop] = share;
     }
 
-    synchronized BalancerStats build(boolean fillMissing) {
+    private synchronized BalancerStats build(boolean fillMissing) {
         long[] sum = new long[length()];
         for (int loop = 0; loop < shares.length; loop++) {
             long[] share = shares[loop];
