@@ -177,6 +177,7 @@ public final class LoadClient {
         long measureStart = System.nanoTime();
         long clientCpu0 = ProcStat.cpuNs(ProcessHandle.current().pid());
         long proxyCpu0 = ProcStat.cpuNs(config.proxyPid);
+        long proxySys0 = ProcStat.systemNs(config.proxyPid);
         long backendCpu0 = ProcStat.cpuNs(config.backendPid);
         long hostCpu0 = ProcStat.threadsCpuNs(config.proxyPid, config.hostThreads);
         if (config.atMeasureStart != null) {
@@ -189,6 +190,7 @@ public final class LoadClient {
         long elapsed = System.nanoTime() - measureStart;
         long clientCpu = ProcStat.cpuNs(ProcessHandle.current().pid()) - clientCpu0;
         long proxyCpu = ProcStat.cpuNs(config.proxyPid) - proxyCpu0;
+        long proxySys = ProcStat.systemNs(config.proxyPid) - proxySys0;
         long backendCpu = ProcStat.cpuNs(config.backendPid) - backendCpu0;
         long hostCpu = ProcStat.threadsCpuNs(config.proxyPid, config.hostThreads) - hostCpu0;
         proxyCpu -= hostCpu;
@@ -207,6 +209,9 @@ public final class LoadClient {
         }
         result.values.put("proxyCpuUsPerOp", config.proxyPid > 0 && ops > 0 && config.workload != Workload.BULK
                 ? format(proxyCpu / 1000.0 / ops) : "-");
+        // the kernel's share: what no user-space change can take away (host threads' system time included)
+        result.values.put("proxySysUsPerOp", config.proxyPid > 0 && ops > 0 && config.workload != Workload.BULK
+                ? format(proxySys / 1000.0 / ops) : "-");
         result.values.put("proxyCpuPct", config.proxyPid > 0 ? format(100.0 * proxyCpu / elapsed) : "-");
         result.values.put("clientCpuPct", format(100.0 * clientCpu / elapsed));
         result.values.put("backendCpuPct", config.backendPid > 0 ? format(100.0 * backendCpu / elapsed) : "-");

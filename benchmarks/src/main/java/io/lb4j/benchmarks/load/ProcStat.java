@@ -31,6 +31,23 @@ final class ProcStat {
     }
 
     /**
+     * System (kernel) CPU time of process {@code pid} so far, in nanoseconds, or -1: with {@link #cpuNs}
+     * it tells how much of a balancer's CPU per operation is the kernel's TCP work and system calls.
+     */
+    static long systemNs(long pid) {
+        if (pid <= 0) {
+            return -1;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return Long.parseLong(fields[12]) * NS_PER_TICK;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /**
      * User plus system CPU time so far of those threads of process {@code pid} whose name starts with
      * one of {@code prefixes} (comma-separated; {@code _} stands for a space, so that {@code GC_Thread}
      * matches the collector's {@code GC Thread#0}), in nanoseconds; 0 when there are none or {@code /proc}

@@ -73,14 +73,15 @@ final class Table {
             return;
         }
         out.append(String.format(Locale.ROOT, "%nmedian (min-max) over runs; x-*: median of the same-run ratios to haproxy%n"));
-        out.append(String.format(Locale.ROOT, "%-8s %-10s %4s %-22s %-20s %-20s %-18s %-17s %-17s %-17s %7s%n",
-                "workload", "target", "runs", "figure", "p99us", "p99.9us", "cpu-us/op", "x-figure", "x-p99",
+        out.append(String.format(Locale.ROOT, "%-8s %-10s %4s %-22s %-20s %-20s %-18s %-18s %-17s %-17s %-17s %7s%n",
+                "workload", "target", "runs", "figure", "p99us", "p99.9us", "cpu-us/op", "sys-us/op", "x-figure", "x-p99",
                 "x-cpu/op", "cpu-spr"));
         for (List<Map<String, String>> group : groups.values()) {
             List<Double> figure = new ArrayList<>();
             List<Double> p99 = new ArrayList<>();
             List<Double> p999 = new ArrayList<>();
             List<Double> cpu = new ArrayList<>();
+            List<Double> sys = new ArrayList<>();
             List<Double> xFigure = new ArrayList<>();
             List<Double> xP99 = new ArrayList<>();
             List<Double> xCpu = new ArrayList<>();
@@ -90,17 +91,19 @@ final class Table {
                 add(p99, row.get("p99us"));
                 add(p999, row.get("p999us"));
                 add(cpu, row.get("proxyCpuUsPerOp"));
+                add(sys, row.get("proxySysUsPerOp"));
                 add(xFigure, ratio(row, ref, "rate"));
                 add(xP99, ratio(row, ref, "p99us"));
                 add(xCpu, ratio(row, ref, "proxyCpuUsPerOp"));
             }
             String spread = cpu.size() < 2 ? "-" : String.format(Locale.ROOT, "%.0f%%",
                     100 * (max(cpu) - min(cpu)) / median(cpu));
-            out.append(String.format(Locale.ROOT, "%-8s %-10s %4d %-22s %-20s %-20s %-18s %-17s %-17s %-17s %7s%n",
+            out.append(String.format(Locale.ROOT, "%-8s %-10s %4d %-22s %-20s %-20s %-18s %-18s %-17s %-17s %-17s %7s%n",
                     group.get(0).get("workload"), group.get(0).get("target"), group.size(), spanned(figure),
-                    spanned(p99), spanned(p999), spanned(cpu), spanned(xFigure), spanned(xP99), spanned(xCpu), spread));
+                    spanned(p99), spanned(p999), spanned(cpu), spanned(sys), spanned(xFigure), spanned(xP99), spanned(xCpu), spread));
         }
-        out.append("cpu-spr: run-to-run spread of cpu-us/op, (max - min) / median.\n");
+        out.append("sys-us/op: the part of cpu-us/op spent in the kernel (system calls, TCP); "
+                + "cpu-spr: run-to-run spread of cpu-us/op, (max - min) / median.\n");
     }
 
     private static Map<String, String> reference(List<Map<String, String>> rows, Map<String, String> row) {

@@ -109,7 +109,7 @@ class LoadSmokeTest {
                     .append(" unit=req/s rate=100 p50us=5 p99us=10 proxyCpuUsPerOp=10 errors=0\n");
             lines.append("RESULT workload=rr target=lb4j-def run=").append(run).append(" unit=req/s rate=")
                     .append(90 + 10 * run).append(" p50us=5 p99us=10 proxyCpuUsPerOp=").append(lb4jCpu[run - 1])
-                    .append(" errors=0\n");
+                    .append(" proxySysUsPerOp=").append(lb4jCpu[run - 1] - 2).append(" errors=0\n");
         }
         Files.writeString(file, lines);
 
@@ -120,6 +120,7 @@ class LoadSmokeTest {
         assertTrue(lb4jRow.contains("110 (100-120)"), "median figure with its range: " + lb4jRow);
         assertTrue(lb4jRow.contains("1.10 (1.00-1.20)"), "median of same-run ratios: " + lb4jRow);
         assertTrue(lb4jRow.contains("1.00 (0.90-1.40)"), "median cpu ratio: " + lb4jRow);
+        assertTrue(lb4jRow.contains("8.00 (7.00-12.0)"), "median kernel CPU per op: " + lb4jRow);
         assertTrue(lb4jRow.trim().endsWith("50%"), "cpu spread (14 - 9) / 10: " + lb4jRow);
     }
 
