@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.internal.proxy.ProxyHeader;
 import io.lb4j.internal.proxy.ProxyHeaderParser;
+import io.lb4j.testing.Await;
 import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.io.InputStream;
@@ -17,6 +18,7 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
@@ -26,7 +28,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -35,6 +36,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /** PROXY protocol, limits and access control, end to end through a real balancer on loopback. */
 @ExtendWith(FaultOracle.class)
 class BalancerEdgeTest {
+    private static final Duration WAIT = Duration.ofSeconds(10);
     private final List<AutoCloseable> closing = new ArrayList<>();
 
     @AfterEach
@@ -132,7 +134,7 @@ class BalancerEdgeTest {
 
     private Balancer start(EchoBackend backend, Consumer<Balancer.Builder> settings) {
         Balancer.Builder builder = Balancer.builder().listen("127.0.0.1:0").backend(backend.address())
-                .probe(null).eventLoops(2).drainTimeout(java.time.Duration.ZERO);
+                .probe(null).eventLoops(2).drainTimeout(Duration.ZERO);
         settings.accept(builder);
         Balancer lb = builder.build();
         closing.add(lb::closeNow);
@@ -166,14 +168,6 @@ class BalancerEdgeTest {
             return false;
         } catch (IOException e) {
             return true; // reset
-        }
-    }
-
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() - deadline < 0, "timed out waiting for " + what);
-            Thread.sleep(5); // polling with a deadline
         }
     }
 
@@ -231,7 +225,7 @@ class BalancerEdgeTest {
                 assertEquals(1, open.size());
                 assertEquals(expected, open.get(0).backend().name(), "the claimed IP decides, " + claimed);
                 client.close();
-                await(() -> lb.connections().isEmpty(), "closed");
+                Await.until("closed", () -> lb.connections().isEmpty(), WAIT);
             }
             used.add(expected);
         }
@@ -277,7 +271,7 @@ class BalancerEdgeTest {
         }
         good.getOutputStream().write(ascii("after"));
         assertArrayEquals(ascii("after"), readExactly(good, 5));
-        await(() -> lb.stats().rejectedConnections() == 3, "3 rejected");
+        Await.until("3 rejected", () -> lb.stats().rejectedConnections() == 3, WAIT);
         assertEquals(1, backend.accepted.get());
     }
 
@@ -290,7 +284,7 @@ class BalancerEdgeTest {
         assertTrue(closedByPeer(silent));
         long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         assertTrue(ms >= 2_900 && ms < 6_000, ms + " ms");
-        await(() -> lb.stats().rejectedConnections() == 1, "1 rejected");
+        Await.until("1 rejected", () -> lb.stats().rejectedConnections() == 1, WAIT);
         assertEquals(0, backend.accepted.get());
     }
 
@@ -300,7 +294,7 @@ class BalancerEdgeTest {
         Balancer lb = start(backend, b -> b.acceptProxyProtocol(true).acceptProxyFrom("10.0.0.0/8"));
         Socket s = connect(lb);
         assertTrue(closedByPeer(s));
-        await(() -> lb.stats().rejectedConnections() == 1, "1 rejected");
+        Await.until("1 rejected", () -> lb.stats().rejectedConnections() == 1, WAIT);
         assertEquals(0, backend.accepted.get());
     }
 
@@ -315,8 +309,8 @@ class BalancerEdgeTest {
         Socket ok = connect(allowed);
         ok.getOutputStream().write(ascii("hi"));
         assertArrayEquals(ascii("hi"), readExactly(ok, 2));
-        await(() -> denied.stats().rejectedConnections() == 1 && unlisted.stats().rejectedConnections() == 1,
-                "both rejected");
+        Await.until("both rejected",
+                () -> denied.stats().rejectedConnections() == 1 && unlisted.stats().rejectedConnections() == 1, WAIT);
         assertEquals(0, allowed.stats().rejectedConnections());
         assertEquals(1, backend.accepted.get());
     }
@@ -367,10 +361,10 @@ class BalancerEdgeTest {
         for (int i = 0; i < 5; i++) {
             assertTrue(closedByPeer(connect(lb)), "extra connection " + i);
         }
-        await(() -> lb.stats().rejectedConnections() == 5, "5 rejected");
+        Await.until("5 rejected", () -> lb.stats().rejectedConnections() == 5, WAIT);
         assertEquals(2, backend.accepted.get());
         held.get(0).close();
-        await(() -> lb.stats().activeConnections() == 1, "the closed one to end");
+        Await.until("the closed one to end", () -> lb.stats().activeConnections() == 1, WAIT);
         Socket again = connect(lb);
         again.getOutputStream().write(ascii("y"));
         assertArrayEquals(ascii("y"), readExactly(again, 1));

@@ -3,11 +3,13 @@ package io.lb4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.Await;
 import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.EchoServer;
 import io.lb4j.testing.FaultOracle;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import javax.management.MBeanServer;
 import javax.management.MBeanServerFactory;
@@ -51,10 +53,8 @@ class FreshJvmMBeansTest {
                 lb.start();
                 name = new ObjectName("io.lb4j:type=Balancer,name=\"127.0.0.1:" + lb.addresses().get(0).getPort() + "\"");
                 MBeanServer server = ManagementFactory.getPlatformMBeanServer(); // the same one the balancer uses
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (!server.isRegistered(name) && System.nanoTime() < deadline) {
-                    Thread.onSpinWait();
-                }
+                ObjectName registered = name;
+                Await.settle(() -> server.isRegistered(registered), r -> r, Duration.ofSeconds(20));
                 check(server.isRegistered(name), "registered");
             }
             MBeanServer server = ManagementFactory.getPlatformMBeanServer();

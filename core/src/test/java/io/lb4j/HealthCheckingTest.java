@@ -3,6 +3,7 @@ package io.lb4j;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.lb4j.testing.Await;
 import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.HttpTestServer;
 import io.lb4j.testing.TagServer;
@@ -18,7 +19,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -51,16 +51,6 @@ class HealthCheckingTest {
             }
         }
         throw new AssertionError("no backend on port " + port);
-    }
-
-    private static void until(Duration max, BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + max.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("not within " + max.toMillis() + " ms: " + what);
-            }
-            Thread.sleep(10);
-        }
     }
 
     @Test
@@ -115,7 +105,7 @@ class HealthCheckingTest {
                 assertEquals("probe: probe threw IllegalStateException", stats(lb, throwing.port()).reason());
                 assertEquals(HealthState.UP, stats(lb, healthy.port()).state());
                 int before = healthyCalls.get();
-                until(Duration.ofSeconds(5), () -> healthyCalls.get() >= before + 5, "healthy backend probed on");
+                Await.until("healthy backend probed on", () -> healthyCalls.get() >= before + 5, Duration.ofSeconds(5));
                 assertEquals('h', reach(lb));
                 assertEquals('h', reach(lb));
                 assertEquals(HealthState.UP, stats(lb, healthy.port()).state());
@@ -137,7 +127,7 @@ class HealthCheckingTest {
             assertEquals(HealthState.UP, stats(lb, portB).state());
             long killedNs = System.nanoTime();
             b.close();
-            until(Duration.ofSeconds(3), () -> stats(lb, portB).state() == HealthState.DOWN, "b marked down");
+            Await.until("b marked down", () -> stats(lb, portB).state() == HealthState.DOWN, Duration.ofSeconds(3));
             assertTrue(System.nanoTime() - killedNs < 3_000_000_000L);
             long failures = stats(lb, portB).connectFailures();
             for (int i = 0; i < 6; i++) {
@@ -145,14 +135,14 @@ class HealthCheckingTest {
             }
             assertEquals(failures, stats(lb, portB).connectFailures(), "no connection attempts to a down backend");
             b = TagServer.start('b', portB);
-            until(Duration.ofSeconds(3), () -> stats(lb, portB).state() == HealthState.UP, "b back up");
-            until(Duration.ofSeconds(3), () -> {
+            Await.until("b back up", () -> stats(lb, portB).state() == HealthState.UP, Duration.ofSeconds(3));
+            Await.until("a new client reaches b again", () -> {
                 try {
                     return reach(lb) == 'b';
                 } catch (IOException e) {
                     throw new java.io.UncheckedIOException(e);
                 }
-            }, "a new client reaches b again");
+            }, Duration.ofSeconds(3));
         } finally {
             a.close();
             b.close();
@@ -172,14 +162,14 @@ class HealthCheckingTest {
                     .unhealthyThreshold(1).passiveFailureThreshold(0).probeTimeout(Duration.ofMillis(500)).build()) {
                 lb.start();
                 b.close();
-                until(Duration.ofSeconds(5), () -> stats(lb, portB).state() == HealthState.DOWN, "b marked down");
+                Await.until("b marked down", () -> stats(lb, portB).state() == HealthState.DOWN, Duration.ofSeconds(5));
                 b = TagServer.start('b', portB);
-                until(Duration.ofSeconds(5), () -> stats(lb, portB).state() == HealthState.UP, "b back up");
+                Await.until("b back up", () -> stats(lb, portB).state() == HealthState.UP, Duration.ofSeconds(5));
                 // the rebuilt selection (on the control thread a moment after the state) lists b as usable
                 InetSocketAddress asker = new InetSocketAddress("127.0.0.1", 40000);
-                until(Duration.ofSeconds(5), () -> lb.explain(asker).candidates().stream().anyMatch(c ->
+                Await.until("b usable in the selection", () -> lb.explain(asker).candidates().stream().anyMatch(c ->
                         c.backend().port() == portB && (c.reason() == null || c.reason().equals("fallback"))),
-                        "b usable in the selection");
+                        Duration.ofSeconds(5));
                 int toB = 0;
                 for (int i = 0; i < 20; i++) {
                     toB += reach(lb) == 'b' ? 1 : 0;
@@ -213,7 +203,7 @@ class HealthCheckingTest {
             for (int i = 0; i < 4; i++) {
                 assertEquals('a', reach(lb)); // failover hides b's refusals from clients
             }
-            until(Duration.ofSeconds(3), () -> stats(lb, b.port()).state() == HealthState.DOWN, "passive down");
+            Await.until("passive down", () -> stats(lb, b.port()).state() == HealthState.DOWN, Duration.ofSeconds(3));
             assertTrue(stats(lb, b.port()).reason().startsWith("passive: 2 connect failures in a row"),
                     stats(lb, b.port()).reason());
             assertEquals(2, stats(lb, b.port()).connectFailures());
@@ -259,7 +249,7 @@ class HealthCheckingTest {
                     InputStream in = client.getInputStream();
                     assertEquals('a', in.read());
                     healthy.set(false);
-                    until(Duration.ofSeconds(3), () -> stats(lb, a.port()).state() == HealthState.DOWN, "down");
+                    Await.until("down", () -> stats(lb, a.port()).state() == HealthState.DOWN, Duration.ofSeconds(3));
                     if (close) {
                         assertEquals(-1, in.read(), "closed by the balancer");
                     } else {
@@ -345,7 +335,8 @@ class HealthCheckingTest {
                      .backend("127.0.0.1:" + down.port()).probe(HealthProbe.http("/")).eventLoops(1)
                      .probeInterval(Duration.ofMillis(intervalMs)).build()) {
             lb.start();
-            until(Duration.ofSeconds(15), () -> upTimes.size() >= 9 && downTimes.size() >= 9, "nine probes each");
+            Await.until("nine probes each", () -> upTimes.size() >= 9 && downTimes.size() >= 9,
+                    Duration.ofSeconds(15));
             for (List<Long> times : List.of(upTimes, downTimes)) {
                 long total = times.get(8) - times.get(0);
                 double meanMs = total / 8 / 1e6;
@@ -374,7 +365,7 @@ class HealthCheckingTest {
             for (int i = 0; i < 6; i++) {
                 assertEquals('a', reach(lb)); // the refused attempts fail over to a
             }
-            until(Duration.ofSeconds(3), () -> stats(lb, dead).connectFailures() >= 3, "refusals counted");
+            Await.until("refusals counted", () -> stats(lb, dead).connectFailures() >= 3, Duration.ofSeconds(3));
             assertEquals(HealthState.UP, stats(lb, dead).state(), "--probe none: always up, even after refusals");
             assertTrue(stats(lb, dead).up());
         }

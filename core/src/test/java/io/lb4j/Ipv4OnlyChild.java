@@ -1,5 +1,6 @@
 package io.lb4j;
 
+import io.lb4j.testing.Await;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -39,11 +40,8 @@ public final class Ipv4OnlyChild {
                     clients.add("refused");
                 }
             }
-            long deadline = System.nanoTime() + 5_000_000_000L;
-            while (lb.stats().activeConnections() != 0 && System.nanoTime() - deadline < 0) {
-                Thread.sleep(5); // a poll interval, bounded by the deadline
-            }
-            BalancerStats stats = lb.stats();
+            // reported either way: the test checks the figures
+            BalancerStats stats = Await.settle(lb::stats, s -> s.activeConnections() == 0, Duration.ofSeconds(5));
             long backendActive = 0;
             for (BalancerStats.BackendStats b : stats.backends()) {
                 backendActive += b.activeConnections();

@@ -4,14 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import io.lb4j.testing.Await;
 import io.lb4j.testing.FaultOracle;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -78,12 +81,13 @@ class ModulePathTest {
             int listen = Integer.parseInt(p[1]);
             int client = Integer.parseInt(p[2]);
             // lb4j turns keepalive on once a connection has lasted a second
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            long ticks;
-            while ((ticks = keepAliveTicks(listen, client)) < 0) {
-                assertTrue(System.nanoTime() - deadline < 0, "no keepalive timer on lb4j's client socket within 10 s");
-                Thread.sleep(50); // a poll of /proc, not a synchronisation
-            }
+            long ticks = Await.value("a keepalive timer on lb4j's client socket", () -> {
+                try {
+                    return keepAliveTicks(listen, client);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, t -> t >= 0, Duration.ofSeconds(10));
             assertTrue(ticks <= 7 * TICKS_PER_SECOND, "keepalive fires in " + ticks / TICKS_PER_SECOND
                     + " s: lb4j's 7 s idle time was not applied (the kernel's default is 7200 s)");
             child.getOutputStream().write('\n');

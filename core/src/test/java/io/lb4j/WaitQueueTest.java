@@ -155,10 +155,6 @@ class WaitQueueTest {
         }
     }
 
-    private static void awaitQueued(Balancer lb, int n) {
-        Await.until(n + " waiting", () -> lb.stats().queue().waiting() == n, WAIT);
-    }
-
     @Test
     void shouldServeWaitingClientsInArrivalOrderAcrossLoops() throws Exception {
         CountingBackend backend = backend();
@@ -172,7 +168,8 @@ class WaitQueueTest {
             Socket s = connect(lb);
             s.getOutputStream().write(id); // waits in the client's socket while it is queued
             waiting.add(s);
-            awaitQueued(lb, id);
+            int queued = id;
+            Await.until(queued + " waiting", () -> lb.stats().queue().waiting() == queued, WAIT);
         }
         assertEquals(1, backend.accepted.get(), "nobody reached the full backend");
         holder.close();
@@ -227,10 +224,10 @@ class WaitQueueTest {
         roundTrip(holder, 9);
         Socket first = connect(lb);
         first.getOutputStream().write(1);
-        awaitQueued(lb, 1);
+        Await.until("1 waiting", () -> lb.stats().queue().waiting() == 1, WAIT);
         Socket second = connect(lb);
         second.getOutputStream().write(2);
-        awaitQueued(lb, 2);
+        Await.until("2 waiting", () -> lb.stats().queue().waiting() == 2, WAIT);
         long started = System.nanoTime();
         Socket third = connect(lb);
         assertTrue(closedByPeer(third, 10_000), "no room in the queue");

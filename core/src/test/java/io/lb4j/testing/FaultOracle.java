@@ -110,16 +110,16 @@ public final class FaultOracle implements BeforeEachCallback, AfterEachCallback 
                 }
             }
         }
-        List<String> threads = settle(FaultOracle::balancerThreads, settle);
+        List<String> threads = Await.settle(FaultOracle::balancerThreads, List::isEmpty, settle);
         if (!threads.isEmpty()) {
             problems.add("balancer threads still alive " + settle.toMillis() + " ms after the test: " + threads);
         }
         if (baseline.sockets() != null) {
-            List<String> sockets = settle(() -> {
+            List<String> sockets = Await.settle(() -> {
                 Set<String> now = openSockets();
                 now.removeAll(baseline.sockets());
                 return describe(now);
-            }, settle);
+            }, List::isEmpty, settle);
             if (!sockets.isEmpty()) {
                 problems.add("sockets opened during the test and still open: " + sockets);
             }
@@ -132,22 +132,6 @@ public final class FaultOracle implements BeforeEachCallback, AfterEachCallback 
             }
             throw failure;
         }
-    }
-
-    /** Polls {@code leftovers} until it is empty or the deadline passes; returns the last answer. */
-    private static List<String> settle(java.util.function.Supplier<List<String>> leftovers, Duration settle) {
-        long deadline = System.nanoTime() + settle.toNanos();
-        List<String> left = leftovers.get();
-        while (!left.isEmpty() && System.nanoTime() - deadline < 0) {
-            try {
-                Thread.sleep(10); // a poll interval: the condition decides, bounded by the deadline
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-            left = leftovers.get();
-        }
-        return left;
     }
 
     private static List<String> balancerThreads() {

@@ -10,6 +10,7 @@ import io.lb4j.BackendRegistry;
 import io.lb4j.Balancer;
 import io.lb4j.BalancerStats;
 import io.lb4j.HealthProbe;
+import io.lb4j.testing.Await;
 import io.lb4j.testing.FaultOracle;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
@@ -82,8 +83,9 @@ class MicrometerExampleTest {
                     pool.add(Backend.parse(b));
                     pool.remove(refused);
                     // one snapshot: the two changes are applied one after the other
-                    until(() -> lb.stats().backends().stream().map(s -> s.backend().name())
-                            .collect(java.util.stream.Collectors.toSet()).equals(java.util.Set.of(a, b)));
+                    Await.until("the pool to change", () -> lb.stats().backends().stream().map(s -> s.backend().name())
+                            .collect(java.util.stream.Collectors.toSet()).equals(java.util.Set.of(a, b)),
+                            Duration.ofSeconds(10));
                     metrics.refresh();
                     assertEquals(0.0, registry.get("lb4j.backend.connections").tag("backend", b).functionCounter().count());
                     assertNull(registry.find("lb4j.backend.up").tag("backend", refused).gauge(), () -> "the departed backend's meters are gone: stats "
@@ -96,14 +98,5 @@ class MicrometerExampleTest {
                 }
             }
         });
-    }
-
-    /** Polls {@code condition} until it holds, for at most ten seconds. */
-    private static void until(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() - deadline < 0, "the pool did not change within 10 s");
-            Thread.sleep(10); // a poll interval, not a synchronisation
-        }
     }
 }

@@ -3,6 +3,7 @@ package io.lb4j.internal.cli;
 import io.lb4j.Backend;
 import io.lb4j.Balancer;
 import io.lb4j.ConnectionEvent;
+import io.lb4j.testing.Await;
 import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.FaultOracle;
 import java.io.BufferedReader;
@@ -91,11 +92,8 @@ class AccessLogTest {
                     client.getOutputStream().write(new byte[300]);
                     assertEquals(4321, client.getInputStream().readAllBytes().length);
                 }
-                long deadline = System.nanoTime() + 10_000_000_000L;
-                while (captured.size() == 0 || !captured.toString(StandardCharsets.UTF_8).endsWith("\n")) {
-                    assertTrue(System.nanoTime() < deadline, "no access log line within 10 s");
-                    Thread.sleep(5); // polling interval of the deadline loop
-                }
+                Await.until("an access log line", () -> captured.size() > 0
+                        && captured.toString(StandardCharsets.UTF_8).endsWith("\n"), Duration.ofSeconds(10));
             } finally {
                 log.close();
                 server.join(10_000);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lb4j.HealthProbe;
 import io.lb4j.ProbeResult;
 import io.lb4j.ProbeTls;
+import io.lb4j.testing.Await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -58,13 +59,13 @@ class TlsHandshakeGarbageProperties {
         assertFalse(result.healthy(), "garbage passed as a TLS server");
         assertTrue(result.reason().startsWith("tls: "), result.reason());
         assertEquals(0, runner.faults.total(), "faults on the probe loop");
-        Poll.until(Duration.ofSeconds(5), () -> {
+        Await.until("the probe socket released", () -> {
             try {
                 return runner.liveKeys() == 0;
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
-        }, "the probe socket released");
+        }, Duration.ofSeconds(5));
     }
 
     @Provide

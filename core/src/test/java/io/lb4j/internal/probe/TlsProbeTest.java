@@ -10,6 +10,7 @@ import io.lb4j.Backend;
 import io.lb4j.HealthProbe;
 import io.lb4j.ProbeResult;
 import io.lb4j.ProbeTls;
+import io.lb4j.testing.Await;
 import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.HttpTestServer;
 import io.lb4j.testing.TestCertificates;
@@ -71,13 +72,13 @@ class TlsProbeTest {
     void noFaultNoLeftoverSocket() throws Exception {
         httpsServers.forEach(s -> s.stop(0));
         assertEquals(0, runner.faults.total(), "faults on the probe loop");
-        Poll.until(Duration.ofSeconds(5), () -> {
+        Await.until("every probe socket released", () -> {
             try {
                 return runner.liveKeys() == 0;
             } catch (Exception e) {
                 throw new AssertionError(e);
             }
-        }, "every probe socket released");
+        }, Duration.ofSeconds(5));
     }
 
     /** The JDK's HttpsServer presenting {@code alias}, answering every path with {@code status}. */
@@ -196,7 +197,8 @@ class TlsProbeTest {
     void shouldPassASecureWebSocketHandshakeAndCloseCleanlyInsideTls() throws Exception {
         try (WebSocketTestServer server = WebSocketTestServer.startTls(certs.serverContext(TestCertificates.LOCALHOST))) {
             assertEquals(ProbeResult.ok(), runner.check(HealthProbe.secureWebSocket("/ws", trustCa), server.address()));
-            Poll.until(Duration.ofSeconds(5), () -> server.cleanCloses() == 1, "the close frame, decrypted by the server");
+            Await.until("the close frame, decrypted by the server", () -> server.cleanCloses() == 1,
+                    Duration.ofSeconds(5));
             assertEquals(1, server.upgrades());
             assertTrue(server.requests().get(0).startsWith("GET /ws HTTP/1.1\r\n"));
         }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.HealthProbe;
 import io.lb4j.ProbeResult;
+import io.lb4j.testing.Await;
 import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.HttpTestServer;
 import io.lb4j.testing.WebSocketTestServer;
@@ -42,7 +43,7 @@ class WebSocketProbeTest {
             assertTrue(head.startsWith("GET /chat HTTP/1.1\r\n"), head);
             assertEquals("13", HttpTestServer.header(head, "Sec-WebSocket-Version"));
             assertEquals(16, Base64.getDecoder().decode(HttpTestServer.header(head, "Sec-WebSocket-Key")).length);
-            Poll.until(Duration.ofSeconds(5), () -> server.cleanCloses() == 1, "close frame received");
+            Await.until("close frame received", () -> server.cleanCloses() == 1, Duration.ofSeconds(5));
         }
     }
 

@@ -6,14 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.Backend;
 import io.lb4j.BackendRegistry;
+import io.lb4j.testing.Await;
 import io.lb4j.testing.FaultOracle;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,8 +46,8 @@ class DnsRegistryTest {
 
             dns.records("host-record=app.example.test,127.0.0.3", "host-record=app.example.test,127.0.0.4",
                     "host-record=app.example.test,::1");
-            await(() -> names(lastPushed()).equals(List.of("127.0.0.3:8080", "127.0.0.4:8080", "[0:0:0:0:0:0:0:1]:8080")),
-                    5_000, () -> "pushed " + pushed);
+            List<String> now = List.of("127.0.0.3:8080", "127.0.0.4:8080", "[0:0:0:0:0:0:0:1]:8080");
+            Await.until(() -> "pushed " + pushed, () -> names(lastPushed()).equals(now), Duration.ofSeconds(5));
         }
     }
 
@@ -65,7 +66,8 @@ class DnsRegistryTest {
             dns.records("host-record=backup.example.test,127.0.0.13", "host-record=two.example.test,127.0.0.12",
                     "srv-host=_ws._tcp.example.test,two.example.test,9002,10,3",
                     "srv-host=_ws._tcp.example.test,backup.example.test,9003,20,7");
-            await(() -> names(lastPushed()).equals(List.of("127.0.0.12:9002 w3")), 5_000, () -> "pushed " + pushed);
+            Await.until(() -> "pushed " + pushed, () -> names(lastPushed()).equals(List.of("127.0.0.12:9002 w3")),
+                    Duration.ofSeconds(5));
         }
     }
 
@@ -76,7 +78,8 @@ class DnsRegistryTest {
             registry.start(pushed::add);
             long changedNs = System.nanoTime();
             dns.records("host-record=ttl.example.test,127.0.0.5");
-            await(() -> names(lastPushed()).equals(List.of("127.0.0.5:80")), 8_000, () -> "pushed " + pushed);
+            Await.until(() -> "pushed " + pushed, () -> names(lastPushed()).equals(List.of("127.0.0.5:80")),
+                    Duration.ofSeconds(8));
             long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - changedNs);
             // the first answer was good for 3 s from start: the change cannot show before about then
             assertTrue(tookMs >= 1_500, "seen after " + tookMs + " ms, before the 3 s TTL ran out");
@@ -93,15 +96,12 @@ class DnsRegistryTest {
             // a lookup against the stopped server fails ...
             assertThrows(Exception.class, () -> registry.lookup().get(5, TimeUnit.SECONDS));
             // ... and the registry's own refreshes (every 1 s) fail the same way without pushing
-            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2_500);
-            while (System.nanoTime() - until < 0) {
-                assertEquals(1, pushed.size(), "pushed " + pushed);
-                Thread.sleep(50); // sampling an invariant over a time span, not synchronising
-            }
+            Await.holdsFor(() -> "pushed " + pushed, () -> pushed.size() == 1, Duration.ofMillis(2_500));
             assertEquals(List.of("127.0.0.2:80"), names(lastPushed()));
 
             dns.records("host-record=keep.example.test,127.0.0.9");
-            await(() -> names(lastPushed()).equals(List.of("127.0.0.9:80")), 8_000, () -> "pushed " + pushed);
+            Await.until(() -> "pushed " + pushed, () -> names(lastPushed()).equals(List.of("127.0.0.9:80")),
+                    Duration.ofSeconds(8));
         }
     }
 
@@ -135,17 +135,6 @@ class DnsRegistryTest {
             UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> registry.start(pushed::add));
             assertTrue(e.getMessage().startsWith("dns missing.example.test:80 via 127.0.0.1:"), e.getMessage());
             assertTrue(pushed.isEmpty());
-        }
-    }
-
-    static void await(BooleanSupplier condition, long timeoutMs, java.util.function.Supplier<String> what)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                throw new AssertionError("not within " + timeoutMs + " ms: " + what.get());
-            }
-            Thread.sleep(10);
         }
     }
 }

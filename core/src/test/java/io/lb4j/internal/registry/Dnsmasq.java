@@ -1,15 +1,20 @@
 package io.lb4j.internal.registry;
 
+import io.lb4j.testing.Await;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -87,21 +92,35 @@ final class Dnsmasq implements AutoCloseable {
         return System.getProperty("user.name");
     }
 
-    private void awaitAnswering() throws IOException, InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (System.nanoTime() - deadline < 0) {
-            if (!process.isAlive()) {
-                throw new IOException("dnsmasq exited with " + process.exitValue() + ": "
-                        + Files.readString(dir.resolve("dnsmasq.log")));
-            }
-            try (DnsResolver r = new DnsResolver(address(), TimeUnit.MILLISECONDS.toNanos(200), 1)) {
-                r.query("ready.invalid", DnsMessage.A).get(1, TimeUnit.SECONDS);
-                return;
-            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-                Thread.sleep(20); // polling interval of a bounded wait for the server to come up
-            }
+    private void awaitAnswering() throws IOException {
+        boolean answering;
+        try {
+            answering = Await.settle(this::answers, ok -> ok || !process.isAlive(), Duration.ofSeconds(10));
+        } catch (UncheckedIOException e) {
+            throw e.getCause(); // an IOException lets start() retry on another port
         }
-        throw new IOException("dnsmasq did not answer within 10 s");
+        if (!process.isAlive()) {
+            throw new IOException("dnsmasq exited with " + process.exitValue() + ": "
+                    + Files.readString(dir.resolve("dnsmasq.log")));
+        }
+        if (!answering) {
+            throw new IOException("dnsmasq did not answer within 10 s");
+        }
+    }
+
+    /** Whether it answers a query now (with any answer, even "no such name"). */
+    private boolean answers() {
+        try (DnsResolver r = new DnsResolver(address(), TimeUnit.MILLISECONDS.toNanos(200), 1)) {
+            r.query("ready.invalid", DnsMessage.A).get(1, TimeUnit.SECONDS);
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted waiting for dnsmasq", e);
+        }
     }
 
     /** Stops it (the server then stops answering). */

@@ -1,18 +1,18 @@
 package io.lb4j.internal.registry;
 
-import static io.lb4j.internal.registry.DnsRegistryTest.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.Backend;
 import io.lb4j.BackendRegistry;
+import io.lb4j.testing.Await;
 import io.lb4j.testing.FaultOracle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,15 +105,16 @@ class FileRegistryTest {
             assertEquals(List.of(Backend.of("127.0.0.1", 1001), Backend.of("127.0.0.1", 1002)), last());
 
             rewrite(file, "127.0.0.1:1001\n127.0.0.1:1002\n127.0.0.1:1003 weight=3\n");
-            await(() -> last().size() == 3, APPLY_MS, () -> "add: " + pushed);
+            Await.until(() -> "add: " + pushed, () -> last().size() == 3, Duration.ofMillis(APPLY_MS));
             assertEquals(Backend.of("127.0.0.1", 1003).withWeight(3), last().get(2));
 
             rewrite(file, "127.0.0.1:1002\n127.0.0.1:1003 weight=3\n");
-            await(() -> last().size() == 2, APPLY_MS, () -> "remove: " + pushed);
+            Await.until(() -> "remove: " + pushed, () -> last().size() == 2, Duration.ofMillis(APPLY_MS));
             assertEquals(List.of(Backend.of("127.0.0.1", 1002), Backend.of("127.0.0.1", 1003).withWeight(3)), last());
 
             rewrite(file, "127.0.0.1:1002 state=drain\n127.0.0.1:1003 weight=3\n");
-            await(() -> last().get(0).adminState() == Backend.AdminState.DRAIN, APPLY_MS, () -> "drain: " + pushed);
+            Await.until(() -> "drain: " + pushed, () -> last().get(0).adminState() == Backend.AdminState.DRAIN,
+                    Duration.ofMillis(APPLY_MS));
             List<Backend> good = last();
             int pushes = pushed.size();
 
@@ -124,7 +125,8 @@ class FileRegistryTest {
             assertEquals(good, last());
 
             rewrite(file, "127.0.0.1:1004\n");
-            await(() -> last().equals(List.of(Backend.of("127.0.0.1", 1004))), APPLY_MS, () -> "recreated: " + pushed);
+            Await.until(() -> "recreated: " + pushed, () -> last().equals(List.of(Backend.of("127.0.0.1", 1004))),
+                    Duration.ofMillis(APPLY_MS));
         }
     }
 
@@ -148,7 +150,7 @@ class FileRegistryTest {
                     out.write(next.substring(20).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                 }
                 int size = next.equals(after) ? 4 : 3;
-                await(() -> last().size() == size, APPLY_MS, () -> "applied: " + pushed);
+                Await.until(() -> "applied: " + pushed, () -> last().size() == size, Duration.ofMillis(APPLY_MS));
             }
             for (List<Backend> push : pushed) {
                 assertTrue(push.size() == 3 && push.equals(old) || push.size() == 4, "only whole files: " + pushed);
@@ -162,19 +164,15 @@ class FileRegistryTest {
         BackendRegistry registry = BackendRegistry.file(file);
         registry.start(pushed::add);
         registry.close();
-        await(() -> Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("lb4j-file-registry")),
-                APPLY_MS, () -> "watcher thread still running");
+        Await.until("the watcher thread to end", () -> Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.getName().equals("lb4j-file-registry")), Duration.ofMillis(APPLY_MS));
         rewrite(file, "127.0.0.1:1002\n");
         assertEquals(1, pushed.size());
     }
 
     /** Samples over a time span (at least one periodic check) that no snapshot was pushed. */
-    private void assertNothingPushedFor(long ms, int pushes, String when) throws InterruptedException {
-        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(ms);
-        while (System.nanoTime() - until < 0) {
-            assertEquals(pushes, pushed.size(), "pushed " + when + ": " + pushed);
-            Thread.sleep(50); // sampling an invariant over a time span, not synchronising
-        }
+    private void assertNothingPushedFor(long ms, int pushes, String when) {
+        Await.holdsFor(() -> "pushed " + when + ": " + pushed, () -> pushed.size() == pushes, Duration.ofMillis(ms));
     }
 
     private static void rewrite(Path file, String text) throws Exception {

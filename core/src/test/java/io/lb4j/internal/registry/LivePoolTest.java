@@ -1,6 +1,5 @@
 package io.lb4j.internal.registry;
 
-import static io.lb4j.internal.registry.DnsRegistryTest.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +10,7 @@ import io.lb4j.BalancerStats;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthProbe;
 import io.lb4j.HealthState;
+import io.lb4j.testing.Await;
 import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.io.InputStream;
@@ -110,9 +110,9 @@ class LivePoolTest {
 
     private static void explainUntilUsable(Balancer lb, String name) throws Exception {
         java.net.InetSocketAddress client = new java.net.InetSocketAddress("127.0.0.1", 40000);
-        await(() -> lb.explain(client).candidates().stream()
+        Await.until(() -> name + " in the rebuilt selection", () -> lb.explain(client).candidates().stream()
                 .anyMatch(c -> c.backend().name().equals(name) && (c.reason() == null || "fallback".equals(c.reason()))),
-                5_000, () -> name + " in the rebuilt selection");
+                Duration.ofSeconds(5));
     }
 
     private static BalancerStats.BackendStats stats(Balancer lb, String name) {
@@ -134,7 +134,8 @@ class LivePoolTest {
         assertEquals(a.name(), onA.backend);
 
         registry.add(Backend.parse(b.name()));
-        await(() -> stats(lb, b.name()) != null && stats(lb, b.name()).state() == HealthState.UP, 5_000, () -> "b up");
+        Await.until("b up", () -> stats(lb, b.name()) != null && stats(lb, b.name()).state() == HealthState.UP,
+                Duration.ofSeconds(5));
         // the selection is rebuilt on the control thread just after the state change: wait for it to show
         explainUntilUsable(lb, b.name());
         List<String> seen = new ArrayList<>();
@@ -144,7 +145,7 @@ class LivePoolTest {
         assertTrue(seen.contains(b.name()) && seen.contains(a.name()), "round robin over both: " + seen);
 
         registry.remove(a.name());
-        await(() -> stats(lb, a.name()) == null, 5_000, () -> "a removed");
+        Await.until("a removed", () -> stats(lb, a.name()) == null, Duration.ofSeconds(5));
         for (int i = 0; i < 4; i++) {
             assertEquals(b.name(), connect(lb).backend);
         }
@@ -177,14 +178,14 @@ class LivePoolTest {
         registry.setAdminState(a.name(), Backend.AdminState.UP);
         // the regular probe is 60 s away: reaching a within 5 s proves the change probed it at once
         List<String> seen = new ArrayList<>();
-        await(() -> {
+        Await.until(() -> "a takes traffic again: " + seen, () -> {
             try {
                 seen.add(connect(lb).backend);
             } catch (IOException e) {
                 seen.add(e.toString());
             }
             return seen.contains(a.name());
-        }, 5_000, () -> "a takes traffic again: " + seen);
+        }, Duration.ofSeconds(5));
     }
 
     @Test
@@ -202,7 +203,8 @@ class LivePoolTest {
             }
         }
         registry.setAdminState(a.name(), Backend.AdminState.DRAIN);
-        await(() -> stats(lb, a.name()).backend().adminState() == Backend.AdminState.DRAIN, 5_000, () -> "drain applied");
+        Await.until("drain applied", () -> stats(lb, a.name()).backend().adminState() == Backend.AdminState.DRAIN,
+                Duration.ofSeconds(5));
         for (int i = 0; i < 4; i++) {
             assertEquals(b.name(), connect(lb).backend);
         }
@@ -232,14 +234,16 @@ class LivePoolTest {
         BackendRegistry.Dynamic registry = BackendRegistry.dynamic(List.of(Backend.parse(a.name())));
         Balancer lb = start(registry, Balancer.builder().probeInterval(Duration.ofSeconds(60)));
         registry.add(Backend.parse(b.name()));
-        await(() -> stats(lb, b.name()) != null && stats(lb, b.name()).state() == HealthState.UP, 5_000, () -> "b up");
+        Await.until("b up", () -> stats(lb, b.name()) != null && stats(lb, b.name()).state() == HealthState.UP,
+                Duration.ofSeconds(5));
         registry.remove(b.name());
-        await(() -> stats(lb, b.name()) == null, 5_000, () -> "b removed");
+        Await.until("b removed", () -> stats(lb, b.name()) == null, Duration.ofSeconds(5));
         b.close();
         registry.add(Backend.parse(b.name()));
         // the old member's UP must not carry over: the new one is probed (and found down) at once
-        await(() -> stats(lb, b.name()) != null && stats(lb, b.name()).state() == HealthState.DOWN, 5_000,
-                () -> "re-added b probed: " + stats(lb, b.name()));
+        Await.until(() -> "re-added b probed: " + stats(lb, b.name()),
+                () -> stats(lb, b.name()) != null && stats(lb, b.name()).state() == HealthState.DOWN,
+                Duration.ofSeconds(5));
         for (int i = 0; i < 4; i++) {
             assertEquals(a.name(), connect(lb).backend);
         }

@@ -1,6 +1,5 @@
 package io.lb4j.internal.registry;
 
-import static io.lb4j.internal.registry.DnsRegistryTest.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,7 +10,10 @@ import io.lb4j.BalancerStats;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthProbe;
 import io.lb4j.HealthState;
+import io.lb4j.testing.Await;
 import io.lb4j.testing.FaultOracle;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -116,7 +118,8 @@ class LivePoolUnderLoadTest {
 
             for (int round = 1; round <= 12; round++) {
                 int flowed = connections.get();
-                await(() -> connections.get() >= flowed + 3 || !failures.isEmpty(), 5_000, () -> "traffic flows");
+                Await.until("traffic flows", () -> connections.get() >= flowed + 3 || !failures.isEmpty(),
+                        Duration.ofSeconds(5));
                 List<Future<?>> mutators = new ArrayList<>();
                 for (int m = 0; m < 3; m++) {
                     Random random = new Random(seed + round * 31L + m);
@@ -142,7 +145,8 @@ class LivePoolUnderLoadTest {
                 int weight = round + 1; // the sentinel starts at weight 1: every round's mark is new
                 dynamic.setWeight(sentinel.name(), weight);
                 int mark = registry.history.size() - 1;
-                await(() -> sentinelWeight(balancer.stats(), sentinel.name()) == weight, 5_000, () -> "round applied");
+                Await.until("round applied", () -> sentinelWeight(balancer.stats(), sentinel.name()) == weight,
+                        Duration.ofSeconds(5));
                 confirmed.set(mark);
             }
             stop.set(true);
@@ -190,17 +194,17 @@ class LivePoolUnderLoadTest {
                         throw new AssertionError("connection " + i + ": " + e.getMessage() + "; " + lb.stats(), e);
                     }
                 }
-                await(() -> a.open() == 1_000, 5_000, () -> a.open() + " open on the first backend");
+                Await.until(() -> a.open() + " open on the first backend", () -> a.open() == 1_000,
+                        Duration.ofSeconds(5));
                 long addedNs = System.nanoTime();
                 registry.add(Backend.parse(b.name()));
-                String reached = null;
-                while (reached == null && System.nanoTime() - addedNs < 2 * interval.toNanos()) {
+                String reached = Await.value("a connection to the new backend", () -> {
                     try (LivePoolTest.Client c = new LivePoolTest.Client(address)) {
-                        if (c.backend.equals(b.name())) {
-                            reached = c.backend;
-                        }
+                        return c.backend;
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
                     }
-                }
+                }, b.name()::equals, interval.multipliedBy(2));
                 long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - addedNs);
                 assertEquals(b.name(), reached, "the new backend got no connection");
                 assertTrue(ms <= interval.toMillis(), "first connection to the new backend after " + ms + " ms");
