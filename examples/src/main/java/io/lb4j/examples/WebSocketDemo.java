@@ -1,13 +1,13 @@
 package io.lb4j.examples;
 
 import io.lb4j.Backend;
+import io.lb4j.BackendRegistry;
 import io.lb4j.Balancer;
 import io.lb4j.BalancerStats;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthProbe;
 import io.lb4j.HealthState;
 import io.lb4j.examples.ws.ChatClient;
-import io.lb4j.examples.ws.MutableRegistry;
 import io.lb4j.examples.ws.WebSocketServer;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -60,7 +60,7 @@ public final class WebSocketDemo {
     private final List<String> failures = new ArrayList<>();
     private final long startNanos = System.nanoTime();
     private volatile String phase = "starting";
-    private MutableRegistry registry;
+    private BackendRegistry.Dynamic registry;
     private Balancer balancer;
     private HttpClient http;
     private URI uri;
@@ -219,7 +219,7 @@ public final class WebSocketDemo {
         for (int i = 1; i <= 3; i++) {
             servers.add(new WebSocketServer("backend-" + i, PATH).start());
         }
-        registry = new MutableRegistry(List.of(backendOf(servers.get(0)), backendOf(servers.get(1)),
+        registry = BackendRegistry.dynamic(List.of(backendOf(servers.get(0)), backendOf(servers.get(1)),
                 backendOf(servers.get(2))));
         balancer = Balancer.builder()
                 .listen("127.0.0.1:0")
