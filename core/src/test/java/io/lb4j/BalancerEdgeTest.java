@@ -6,14 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.internal.proxy.ProxyHeader;
-import io.lb4j.internal.proxy.ProxyHeaderParser;
 import io.lb4j.testing.Await;
+import io.lb4j.testing.Cleanup;
+import io.lb4j.testing.CountingEchoServer;
 import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
@@ -21,133 +20,38 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** PROXY protocol, limits and access control, end to end through a real balancer on loopback. */
 @ExtendWith(FaultOracle.class)
 class BalancerEdgeTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = closing.size() - 1; i >= 0; i--) {
-            closing.get(i).close();
-        }
+    private CountingEchoServer backend(boolean readsHeader) {
+        return cleanup.track(CountingEchoServer.start(readsHeader));
     }
 
-    /**
-     * A backend on loopback: per connection, optionally reads a PROXY header first (recorded), then
-     * echoes until end of stream. Tracks connections held at once.
-     */
-    static final class EchoBackend implements AutoCloseable {
-        final ServerSocket server;
-        final boolean readsHeader;
-        final BlockingQueue<ProxyHeader> headers = new LinkedBlockingQueue<>();
-        final AtomicInteger current = new AtomicInteger();
-        final AtomicInteger most = new AtomicInteger();
-        final AtomicInteger accepted = new AtomicInteger();
-        final ExecutorService threads = Executors.newCachedThreadPool();
-
-        EchoBackend(boolean readsHeader) throws IOException {
-            this.server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
-            this.readsHeader = readsHeader;
-            threads.execute(this::acceptLoop);
-        }
-
-        String address() {
-            return "127.0.0.1:" + server.getLocalPort();
-        }
-
-        private void acceptLoop() {
-            while (!server.isClosed()) {
-                Socket s;
-                try {
-                    s = server.accept();
-                } catch (IOException e) {
-                    return;
-                }
-                accepted.incrementAndGet();
-                most.accumulateAndGet(current.incrementAndGet(), Math::max);
-                threads.execute(() -> serve(s));
-            }
-        }
-
-        private void serve(Socket s) {
-            try {
-                s.setSoTimeout(10_000);
-                InputStream in = s.getInputStream();
-                byte[] buffer = new byte[4096];
-                int have = 0;
-                if (readsHeader) {
-                    ProxyHeader header = null;
-                    while (header == null) {
-                        int n = in.read(buffer, have, buffer.length - have);
-                        if (n < 0) {
-                            return;
-                        }
-                        have += n;
-                        header = ProxyHeaderParser.parse(ByteBuffer.wrap(buffer, 0, have));
-                    }
-                    headers.add(header);
-                    s.getOutputStream().write(buffer, header.length(), have - header.length());
-                }
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    s.getOutputStream().write(buffer, 0, n);
-                }
-            } catch (IOException | ProxyHeaderParser.Malformed e) {
-                // the test sees the connection end
-            } finally {
-                // count the end before closing: the balancer frees its slot only after this close
-                current.decrementAndGet();
-                try {
-                    s.close();
-                } catch (IOException ignored) {
-                    // closing anyway
-                }
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-            threads.shutdownNow();
-        }
-    }
-
-    private EchoBackend backend(boolean readsHeader) throws IOException {
-        EchoBackend b = new EchoBackend(readsHeader);
-        closing.add(b);
-        return b;
-    }
-
-    private Balancer start(EchoBackend backend, Consumer<Balancer.Builder> settings) {
-        Balancer.Builder builder = Balancer.builder().listen("127.0.0.1:0").backend(backend.address())
+    private Balancer start(CountingEchoServer backend, Consumer<Balancer.Builder> settings) {
+        Balancer.Builder builder = Balancer.builder().listen("127.0.0.1:0").backend(backend.hostPort())
                 .probe(null).eventLoops(2).drainTimeout(Duration.ZERO);
         settings.accept(builder);
         Balancer lb = builder.build();
-        closing.add(lb::closeNow);
+        cleanup.track(lb::closeNow);
         lb.start();
         return lb;
     }
 
     private Socket connect(Balancer lb) throws IOException {
-        Socket s = new Socket();
-        closing.add(s);
-        s.connect(lb.addresses().get(0), 5_000);
-        s.setSoTimeout(10_000);
-        return s;
+        return cleanup.connect(lb, WAIT);
     }
 
     private static byte[] ascii(String s) {
@@ -173,7 +77,7 @@ class BalancerEdgeTest {
 
     @Test
     void shouldHandTheClaimedClientAddressToTheBackendInItsOwnV2Header() throws Exception {
-        EchoBackend backend = backend(true);
+        CountingEchoServer backend = backend(true);
         Balancer lb = start(backend, b -> b.acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V2));
         Socket client = connect(lb);
         // header and first bytes in one write: the bytes after the header must reach the backend too
@@ -190,7 +94,7 @@ class BalancerEdgeTest {
 
     @Test
     void shouldAcceptV1UnknownAndV2LocalAndUseThePeersOwnAddress() throws Exception {
-        EchoBackend backend = backend(true);
+        CountingEchoServer backend = backend(true);
         Balancer lb = start(backend, b -> b.acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V2));
         byte[] v2Local = java.util.HexFormat.of().parseHex("0d0a0d0a000d0a515549540a" + "20" + "00" + "0000");
         for (byte[] header : new byte[][] {ascii("PROXY UNKNOWN\r\n"), v2Local}) {
@@ -207,10 +111,10 @@ class BalancerEdgeTest {
 
     @Test
     void shouldHashTheAddressThePeerClaimsInItsHeader() throws Exception {
-        EchoBackend one = backend(false);
-        EchoBackend two = backend(false);
-        EchoBackend three = backend(false);
-        Balancer lb = start(one, b -> b.backend(two.address()).backend(three.address()).acceptProxyProtocol(true)
+        CountingEchoServer one = backend(false);
+        CountingEchoServer two = backend(false);
+        CountingEchoServer three = backend(false);
+        Balancer lb = start(one, b -> b.backend(two.hostPort()).backend(three.hostPort()).acceptProxyProtocol(true)
                 .policy(BalancingPolicy.sourceIp()));
         java.util.Set<String> used = new java.util.HashSet<>();
         for (int i = 1; i <= 12; i++) {
@@ -235,12 +139,12 @@ class BalancerEdgeTest {
 
     @Test
     void shouldPassV2TlvsAndAddressesThroughAChainOfTwoBalancers() throws Exception {
-        EchoBackend backend = backend(true);
+        CountingEchoServer backend = backend(true);
         Balancer inner = start(backend, b -> b.acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V1));
         Balancer outer = Balancer.builder().listen("127.0.0.1:0")
                 .backend("127.0.0.1:" + inner.addresses().get(0).getPort()).probe(null).eventLoops(1)
                 .acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V2).build();
-        closing.add(outer::closeNow);
+        cleanup.track(outer::closeNow);
         outer.start();
         Socket client = connect(outer);
         ByteBuffer header = ByteBuffer.allocate(ProxyHeader.MAX_ENCODED_BYTES);
@@ -258,7 +162,7 @@ class BalancerEdgeTest {
 
     @Test
     void shouldCloseOnlyTheConnectionWithABadHeaderAndCountIt() throws Exception {
-        EchoBackend backend = backend(false);
+        CountingEchoServer backend = backend(false);
         Balancer lb = start(backend, b -> b.acceptProxyProtocol(true));
         Socket good = connect(lb);
         good.getOutputStream().write(ascii("PROXY TCP4 198.51.100.1 198.51.100.2 1000 80\r\nbefore"));
@@ -277,7 +181,7 @@ class BalancerEdgeTest {
 
     @Test
     void shouldCloseAClientThatSendsNoHeaderWithinThreeSeconds() throws Exception {
-        EchoBackend backend = backend(false);
+        CountingEchoServer backend = backend(false);
         Balancer lb = start(backend, b -> b.acceptProxyProtocol(true));
         Socket silent = connect(lb);
         long started = System.nanoTime();
@@ -290,7 +194,7 @@ class BalancerEdgeTest {
 
     @Test
     void shouldRefuseHeadersFromPeersOutsideTheTrustedRanges() throws Exception {
-        EchoBackend backend = backend(false);
+        CountingEchoServer backend = backend(false);
         Balancer lb = start(backend, b -> b.acceptProxyProtocol(true).acceptProxyFrom("10.0.0.0/8"));
         Socket s = connect(lb);
         assertTrue(closedByPeer(s));
@@ -300,7 +204,7 @@ class BalancerEdgeTest {
 
     @Test
     void shouldRefuseDeniedAndUnlistedPeersAtAccept() throws Exception {
-        EchoBackend backend = backend(false);
+        CountingEchoServer backend = backend(false);
         Balancer denied = start(backend, b -> b.allow("127.0.0.0/8").deny("127.0.0.1"));
         Balancer unlisted = start(backend, b -> b.allow("10.0.0.0/8").allow("::1"));
         Balancer allowed = start(backend, b -> b.allow("192.0.2.0/24").allow("127.0.0.0/8").deny("10.0.0.0/8"));
@@ -317,11 +221,11 @@ class BalancerEdgeTest {
 
     @Test
     void shouldNeverRelayMoreThanMaxConnectionsAtOnceUnderABurst() throws Exception {
-        EchoBackend backend = backend(false);
+        CountingEchoServer backend = backend(false);
         Balancer lb = start(backend, b -> b.maxConnections(3));
         int clients = 24;
         ExecutorService pool = Executors.newFixedThreadPool(clients);
-        closing.add(pool::shutdownNow);
+        cleanup.track(pool::shutdownNow);
         List<Future<byte[]>> echoes = new ArrayList<>();
         for (int i = 0; i < clients; i++) {
             byte[] message = ascii("client-" + (100 + i));
@@ -349,7 +253,7 @@ class BalancerEdgeTest {
 
     @Test
     void shouldCloseConnectionsBeyondThePerClientLimitAndCountThem() throws Exception {
-        EchoBackend backend = backend(false);
+        CountingEchoServer backend = backend(false);
         Balancer lb = start(backend, b -> b.maxConnectionsPerClient(2));
         List<Socket> held = new ArrayList<>();
         for (int i = 0; i < 2; i++) {

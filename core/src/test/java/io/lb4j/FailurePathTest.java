@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.lb4j.testing.Await;
 import io.lb4j.testing.ChildJvm;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.EventRecorder;
 import io.lb4j.testing.ExpectFaults;
 import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
@@ -18,7 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -72,13 +73,8 @@ class FailurePathTest {
 
     @Test
     void shouldCloseTheWholePairAndKeepTheListenerWhenThePolicyThrowsAnError() throws Exception {
-        List<ConnectionEvent> closedWithoutBackend = new CopyOnWriteArrayList<>();
-        BalancerListener listener = new BalancerListener() {
-            @Override
-            public void connectionRejected(ConnectionEvent event) {
-                closedWithoutBackend.add(event);
-            }
-        };
+        EventRecorder listener = new EventRecorder();
+        BlockingQueue<ConnectionEvent> closedWithoutBackend = listener.rejected;
         try (EchoServer echo = EchoServer.start();
              Balancer lb = Balancer.builder().listen("127.0.0.1:0").backend(echo.hostPort()).probe(null)
                      .policy(failingFirst(1, new NoClassDefFoundError("io/lb4j/Gone")))
@@ -102,7 +98,7 @@ class FailurePathTest {
             assertEquals(1, stats.faults(), "one fault, counted once");
             assertEquals(0, stats.backends().get(0).activeConnections());
             assertEquals(1, closedWithoutBackend.size());
-            assertEquals("internal error", closedWithoutBackend.get(0).reason());
+            assertEquals("internal error", closedWithoutBackend.peek().reason());
         }
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
+import io.lb4j.testing.Cleanup;
 import io.lb4j.testing.EchoServer;
 import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.PeerServer;
@@ -23,6 +24,7 @@ import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Faults of one peer stay with that peer's pair: the pair is paused or closed as it should be, and an
@@ -31,27 +33,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FaultOracle.class)
 class FaultTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
     private final ExecutorService threads = Executors.newCachedThreadPool();
 
     @AfterEach
-    void closeAll() throws Exception {
+    void stopThreads() {
         threads.shutdownNow();
-        for (int i = cleanup.size() - 1; i >= 0; i--) {
-            cleanup.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        cleanup.add(resource);
-        return resource;
     }
 
     private Socket connect(Balancer lb) throws IOException {
-        InetSocketAddress a = lb.addresses().get(0);
-        Socket s = track(new Socket(a.getAddress(), a.getPort()));
-        s.setSoTimeout((int) WAIT.toMillis());
-        return s;
+        return cleanup.connect(lb, WAIT);
     }
 
     /** Round trips on an echo pair: the unaffected connection's bytes still flow. */
@@ -81,13 +73,12 @@ class FaultTest {
 
     @Test
     void shouldPauseTheClientNotBufferWhenTheBackendNeverReads() throws Exception {
-        PeerServer deaf = track(PeerServer.start());
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = track(Balancer.builder().listen("127.0.0.1:0").backend(deaf.hostPort()).backend(echo.hostPort())
-                .policy(BalancingPolicy.roundRobin()).probe(null).eventLoops(1).build());
-        lb.start();
+        PeerServer deaf = cleanup.track(PeerServer.start());
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(Balancer.builder().listen("127.0.0.1:0").backend(deaf.hostPort())
+                .backend(echo.hostPort()).policy(BalancingPolicy.roundRobin()).probe(null).eventLoops(1));
         Socket stuck = connect(lb);
-        track(deaf.next(WAIT)); // accepted, never read
+        cleanup.track(deaf.next(WAIT)); // accepted, never read
         byte[] chunk = new byte[64 * 1024];
         long offered = 256L * chunk.length; // 16 MiB, far beyond every buffer on the way
         threads.execute(() -> {
@@ -107,13 +98,12 @@ class FaultTest {
 
     @Test
     void shouldPauseTheBackendNotBufferWhenTheClientNeverReads() throws Exception {
-        PeerServer talker = track(PeerServer.start());
-        Balancer lb = track(Balancer.builder().listen("127.0.0.1:0").backend(talker.hostPort())
-                .probe(null).eventLoops(1).build());
-        lb.start();
+        PeerServer talker = cleanup.track(PeerServer.start());
+        Balancer lb = cleanup.start(Balancer.builder().listen("127.0.0.1:0").backend(talker.hostPort())
+                .probe(null).eventLoops(1));
         Socket deafClient = connect(lb);
         deafClient.getOutputStream().write('x');
-        Socket backend = track(talker.next(WAIT));
+        Socket backend = cleanup.track(talker.next(WAIT));
         byte[] chunk = new byte[64 * 1024];
         long offered = 256L * chunk.length;
         threads.execute(() -> {
@@ -129,7 +119,7 @@ class FaultTest {
         assertTrue(relayed < offered / 2, "the backend is paused: " + relayed);
         Socket second = connect(lb);
         second.getOutputStream().write("ping".getBytes(StandardCharsets.US_ASCII));
-        Socket secondBackend = track(talker.next(WAIT));
+        Socket secondBackend = cleanup.track(talker.next(WAIT));
         assertArrayEquals("ping".getBytes(StandardCharsets.US_ASCII), secondBackend.getInputStream().readNBytes(4),
                 "another pair on the same loop still flows");
     }
@@ -137,21 +127,20 @@ class FaultTest {
     @Test
     void shouldFailOverWhenABackendNeverAnswersTheConnect() throws Exception {
         // a listener whose accept queue is full drops further SYNs: connects to it hang
-        ServerSocketChannel blackHole = track(ServerSocketChannel.open());
+        ServerSocketChannel blackHole = cleanup.track(ServerSocketChannel.open());
         blackHole.bind(new InetSocketAddress("127.0.0.1", 0), 1);
         List<SocketChannel> fillers = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
-            SocketChannel f = track(SocketChannel.open());
+            SocketChannel f = cleanup.track(SocketChannel.open());
             f.configureBlocking(false);
             f.connect(blackHole.getLocalAddress());
             fillers.add(f);
         }
-        EchoServer echo = track(EchoServer.start());
+        EchoServer echo = cleanup.track(EchoServer.start());
         int port = ((InetSocketAddress) blackHole.getLocalAddress()).getPort();
-        Balancer lb = track(Balancer.builder().listen("127.0.0.1:0").backend("127.0.0.1:" + port)
+        Balancer lb = cleanup.start(Balancer.builder().listen("127.0.0.1:0").backend("127.0.0.1:" + port)
                 .backend(echo.hostPort()).policy(BalancingPolicy.roundRobin()).probe(null).eventLoops(1)
-                .connectTimeout(Duration.ofMillis(300)).build());
-        lb.start();
+                .connectTimeout(Duration.ofMillis(300)));
         for (int i = 0; i < 4; i++) {
             try (Socket s = connect(lb)) {
                 assertEchoes(s, "c" + i);
@@ -163,17 +152,16 @@ class FaultTest {
 
     @Test
     void shouldKeepServingOthersWhileABackendResetsAtRandomMoments() throws Exception {
-        PeerServer flaky = track(PeerServer.start());
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = track(Balancer.builder().listen("127.0.0.1:0").backend(flaky.hostPort()).backend(echo.hostPort())
-                .policy(BalancingPolicy.roundRobin()).probe(null).eventLoops(1).build());
-        lb.start();
+        PeerServer flaky = cleanup.track(PeerServer.start());
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(Balancer.builder().listen("127.0.0.1:0").backend(flaky.hostPort())
+                .backend(echo.hostPort()).policy(BalancingPolicy.roundRobin()).probe(null).eventLoops(1));
         java.util.Random random = new java.util.Random(42);
         int resets = 0;
         for (int round = 0; round < 30; round++) {
             Socket victim = connect(lb);
             victim.getOutputStream().write(new byte[1 + random.nextInt(50_000)]);
-            Socket backend = track(flaky.next(WAIT));
+            Socket backend = cleanup.track(flaky.next(WAIT));
             backend.getInputStream().readNBytes(1 + random.nextInt(1000));
             backend.setSoLinger(true, 0);
             backend.close();

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
+import io.lb4j.testing.Cleanup;
 import io.lb4j.testing.EchoServer;
 import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
@@ -25,25 +26,19 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Clients that misbehave get what they asked for; everyone else on the same loop is served. */
 @ExtendWith(FaultOracle.class)
 class HostileClientTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
     private final ExecutorService threads = Executors.newCachedThreadPool();
 
     @AfterEach
-    void closeAll() throws Exception {
+    void stopThreads() {
         threads.shutdownNow();
-        for (int i = cleanup.size() - 1; i >= 0; i--) {
-            cleanup.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        cleanup.add(resource);
-        return resource;
     }
 
     private static void assertEchoes(Socket s, byte[] msg) throws IOException {
@@ -53,14 +48,13 @@ class HostileClientTest {
 
     @Test
     void shouldReclaimThousandsOfSilentClientsByIdleTimeoutWhileServingOthers() throws Exception {
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = track(Balancer.builder().listen("127.0.0.1:0").backend(echo.hostPort()).probe(null)
-                .eventLoops(1).idleTimeout(Duration.ofSeconds(2)).jmx(false).build());
-        lb.start();
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(Balancer.builder().listen("127.0.0.1:0").backend(echo.hostPort()).probe(null)
+                .eventLoops(1).idleTimeout(Duration.ofSeconds(2)).jmx(false));
         InetSocketAddress front = lb.addresses().get(0);
         List<SocketChannel> silent = new ArrayList<>();
         for (int i = 0; i < 2000; i++) {
-            SocketChannel c = track(SocketChannel.open(front));
+            SocketChannel c = cleanup.track(SocketChannel.open(front));
             silent.add(c);
         }
         // accepted, not necessarily all open at once: on a loaded machine the first ones may reach their
@@ -90,10 +84,9 @@ class HostileClientTest {
 
     @Test
     void shouldServeSlowWritersAndSlowReadersExactlyWithoutStallingOthers() throws Exception {
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = track(Balancer.builder().listen("127.0.0.1:0").backend(echo.hostPort()).probe(null)
-                .eventLoops(1).jmx(false).build());
-        lb.start();
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(Balancer.builder().listen("127.0.0.1:0").backend(echo.hostPort()).probe(null)
+                .eventLoops(1).jmx(false));
         InetSocketAddress front = lb.addresses().get(0);
         byte[] trickle = new byte[200];
         new Random(1).nextBytes(trickle);
@@ -153,19 +146,18 @@ class HostileClientTest {
     @Test
     void shouldCleanUpClientsThatResetWhileTheirBackendIsStillConnecting() throws Exception {
         // connects to a listener with a full accept queue hang: the pair stays in its connecting state
-        ServerSocketChannel blackHole = track(ServerSocketChannel.open());
+        ServerSocketChannel blackHole = cleanup.track(ServerSocketChannel.open());
         blackHole.bind(new InetSocketAddress("127.0.0.1", 0), 1);
         for (int i = 0; i < 8; i++) {
-            SocketChannel f = track(SocketChannel.open());
+            SocketChannel f = cleanup.track(SocketChannel.open());
             f.configureBlocking(false);
             f.connect(blackHole.getLocalAddress());
         }
         int port = ((InetSocketAddress) blackHole.getLocalAddress()).getPort();
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = track(Balancer.builder().listen("127.0.0.1:0").backend("127.0.0.1:" + port)
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(Balancer.builder().listen("127.0.0.1:0").backend("127.0.0.1:" + port)
                 .backend(echo.hostPort()).policy(BalancingPolicy.roundRobin()).probe(null).eventLoops(1)
-                .connectTimeout(Duration.ofMillis(500)).connectAttempts(1).jmx(false).build());
-        lb.start();
+                .connectTimeout(Duration.ofMillis(500)).connectAttempts(1).jmx(false));
         InetSocketAddress front = lb.addresses().get(0);
         for (int i = 0; i < 200; i++) {
             Socket s = new Socket(front.getAddress(), front.getPort());

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.internal.proxy.ProxyHeader;
 import io.lb4j.testing.Await;
+import io.lb4j.testing.Cleanup;
+import io.lb4j.testing.CountingEchoServer;
+import io.lb4j.testing.EventRecorder;
 import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -16,17 +19,14 @@ import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.CRC32C;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * PROXY protocol v2 TLVs end to end: a client's header with a custom TLV, an Azure Private Link LINKID,
@@ -40,14 +40,8 @@ class ProxyTlvChainTest {
     private static final String CUSTOM_TLV = "e00008" + HexFormat.of().formatHex(ascii("tenant-7"));
     private static final String AUTHORITY_TLV = "02000b" + HexFormat.of().formatHex(ascii("svc.example"));
 
-    private final List<AutoCloseable> closing = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = closing.size() - 1; i >= 0; i--) {
-            closing.get(i).close();
-        }
-    }
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
 
     private static byte[] ascii(String s) {
         return s.getBytes(StandardCharsets.US_ASCII);
@@ -77,48 +71,21 @@ class ProxyTlvChainTest {
         Balancer lb = Balancer.builder().listen("127.0.0.1:0").backend(backend).probe(null).eventLoops(2)
                 .drainTimeout(Duration.ZERO).acceptProxyProtocol(true).proxyProtocol(ProxyProtocol.V2)
                 .listener(listener).build();
-        closing.add(lb::closeNow);
+        cleanup.track(lb::closeNow);
         lb.start();
         return lb;
     }
 
     private Socket connect(Balancer lb) throws IOException {
-        Socket s = new Socket();
-        closing.add(s);
-        s.connect(lb.addresses().get(0), 5_000);
-        s.setSoTimeout(10_000);
-        return s;
-    }
-
-    /** Records the connection events a balancer reports. */
-    static final class Events implements BalancerListener {
-        final BlockingQueue<ConnectionEvent> opened = new LinkedBlockingQueue<>();
-        final BlockingQueue<ConnectionEvent> closed = new LinkedBlockingQueue<>();
-        final BlockingQueue<ConnectionEvent> rejected = new LinkedBlockingQueue<>();
-
-        @Override
-        public void connectionOpened(ConnectionEvent event) {
-            opened.add(event);
-        }
-
-        @Override
-        public void connectionClosed(ConnectionEvent event) {
-            closed.add(event);
-        }
-
-        @Override
-        public void connectionRejected(ConnectionEvent event) {
-            rejected.add(event);
-        }
+        return cleanup.connect(lb, Duration.ofSeconds(10));
     }
 
     @Test
     void shouldCarryACustomTlvAndALinkIdThroughTwoBalancersToTheBackend() throws Exception {
-        BalancerEdgeTest.EchoBackend backend = new BalancerEdgeTest.EchoBackend(true);
-        closing.add(backend);
-        Events innerEvents = new Events();
-        Balancer inner = start(backend.address(), innerEvents);
-        Events outerEvents = new Events();
+        CountingEchoServer backend = cleanup.track(CountingEchoServer.start(true));
+        EventRecorder innerEvents = new EventRecorder();
+        Balancer inner = start(backend.hostPort(), innerEvents);
+        EventRecorder outerEvents = new EventRecorder();
         Balancer outer = start("127.0.0.1:" + inner.addresses().get(0).getPort(), outerEvents);
 
         Socket client = connect(outer);
@@ -166,10 +133,9 @@ class ProxyTlvChainTest {
 
     @Test
     void shouldCloseAndCountAClientWhoseChecksumIsWrongAndRelayOneWhoseChecksumIsRight() throws Exception {
-        BalancerEdgeTest.EchoBackend backend = new BalancerEdgeTest.EchoBackend(true);
-        closing.add(backend);
-        Events events = new Events();
-        Balancer lb = start(backend.address(), events);
+        CountingEchoServer backend = cleanup.track(CountingEchoServer.start(true));
+        EventRecorder events = new EventRecorder();
+        Balancer lb = start(backend.hostPort(), events);
 
         Socket bad = connect(lb);
         bad.getOutputStream().write(header(CUSTOM_TLV + "030004" + "00000000", true));
@@ -193,9 +159,8 @@ class ProxyTlvChainTest {
 
     @Test
     void shouldSendTheAddressWithoutTlvsWhenTheyDoNotFitBesideIt() throws Exception {
-        BalancerEdgeTest.EchoBackend backend = new BalancerEdgeTest.EchoBackend(true);
-        closing.add(backend);
-        Balancer lb = start(backend.address(), new Events());
+        CountingEchoServer backend = cleanup.track(CountingEchoServer.start(true));
+        Balancer lb = start(backend.hostPort(), new EventRecorder());
         Socket client = connect(lb);
         // PROXY command, UNSPEC family (the peer's own address stands), 1,020 bytes of TLV: 1,036 bytes in
         // all, within the bound; with the peer's 12 bytes of IPv4 addresses it would be 1,048

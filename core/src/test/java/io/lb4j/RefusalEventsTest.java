@@ -5,12 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.EventRecorder;
 import io.lb4j.testing.FaultOracle;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.BlockingQueue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -19,13 +19,8 @@ class RefusalEventsTest {
 
     @Test
     void shouldReportClientsRefusedAtAcceptToTheListenerWithTheReason() throws Exception {
-        List<ConnectionEvent> rejected = new CopyOnWriteArrayList<>();
-        BalancerListener listener = new BalancerListener() {
-            @Override
-            public void connectionRejected(ConnectionEvent event) {
-                rejected.add(event);
-            }
-        };
+        EventRecorder listener = new EventRecorder();
+        BlockingQueue<ConnectionEvent> rejected = listener.rejected;
         try (EchoServer echo = EchoServer.start();
              Balancer lb = Balancer.builder().listen("127.0.0.1:0").backend(echo.hostPort()).probe(null)
                      .deny("127.0.0.0/8").listener(listener).build()) {
@@ -41,7 +36,7 @@ class RefusalEventsTest {
                 }
                 assertEquals(-1, read, "closed at accept");
                 Await.until("the refusal reaches the listener", () -> rejected.size() == 1, Duration.ofSeconds(10));
-                ConnectionEvent event = rejected.get(0);
+                ConnectionEvent event = rejected.peek();
                 assertEquals("in a denied range", event.reason());
                 assertEquals(s.getLocalPort(), event.client().getPort());
                 assertEquals(front, event.frontend());

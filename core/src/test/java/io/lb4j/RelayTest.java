@@ -6,47 +6,28 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
+import io.lb4j.testing.Cleanup;
 import io.lb4j.testing.EchoServer;
 import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.PeerServer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @ExtendWith(FaultOracle.class)
 class RelayTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = cleanup.size() - 1; i >= 0; i--) {
-            cleanup.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        cleanup.add(resource);
-        return resource;
-    }
-
-    private Balancer start(Balancer.Builder builder) {
-        Balancer balancer = track(builder.build());
-        balancer.start();
-        return balancer;
-    }
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
 
     private static Balancer.Builder base(String... backends) {
         Balancer.Builder b = Balancer.builder().listen("127.0.0.1:0").probe(null).eventLoops(1)
@@ -58,10 +39,7 @@ class RelayTest {
     }
 
     private Socket connect(Balancer balancer) throws IOException {
-        InetSocketAddress address = balancer.addresses().get(0);
-        Socket s = track(new Socket(address.getAddress(), address.getPort()));
-        s.setSoTimeout((int) WAIT.toMillis());
-        return s;
+        return cleanup.connect(balancer, WAIT);
     }
 
     private static byte[] readExactly(InputStream in, int n) throws IOException {
@@ -76,12 +54,12 @@ class RelayTest {
 
     @Test
     void shouldPassClientFinToBackendAfterPendingBytesAndKeepTheOtherDirectionOpen() throws Exception {
-        PeerServer peer = track(PeerServer.start());
-        Balancer lb = start(base(peer.hostPort()));
+        PeerServer peer = cleanup.track(PeerServer.start());
+        Balancer lb = cleanup.start(base(peer.hostPort()));
         Socket client = connect(lb);
         client.getOutputStream().write(bytes("request"));
         client.shutdownOutput();
-        Socket backend = track(peer.next(WAIT));
+        Socket backend = cleanup.track(peer.next(WAIT));
         assertArrayEquals(bytes("request"), readExactly(backend.getInputStream(), 7));
         assertEquals(-1, backend.getInputStream().read(), "backend sees the client's FIN");
         backend.getOutputStream().write(bytes("response after half-close"));
@@ -92,11 +70,11 @@ class RelayTest {
 
     @Test
     void shouldPassBackendFinToClientAndKeepTheOtherDirectionOpen() throws Exception {
-        PeerServer peer = track(PeerServer.start());
-        Balancer lb = start(base(peer.hostPort()));
+        PeerServer peer = cleanup.track(PeerServer.start());
+        Balancer lb = cleanup.start(base(peer.hostPort()));
         Socket client = connect(lb);
         client.getOutputStream().write(bytes("x"));
-        Socket backend = track(peer.next(WAIT));
+        Socket backend = cleanup.track(peer.next(WAIT));
         readExactly(backend.getInputStream(), 1);
         backend.getOutputStream().write(bytes("last words"));
         backend.shutdownOutput();
@@ -110,11 +88,11 @@ class RelayTest {
 
     @Test
     void shouldResetBackendWhenClientResets() throws Exception {
-        PeerServer peer = track(PeerServer.start());
-        Balancer lb = start(base(peer.hostPort()));
+        PeerServer peer = cleanup.track(PeerServer.start());
+        Balancer lb = cleanup.start(base(peer.hostPort()));
         Socket client = connect(lb);
         client.getOutputStream().write(bytes("hi"));
-        Socket backend = track(peer.next(WAIT));
+        Socket backend = cleanup.track(peer.next(WAIT));
         readExactly(backend.getInputStream(), 2);
         client.setSoLinger(true, 0);
         client.close();
@@ -124,11 +102,11 @@ class RelayTest {
 
     @Test
     void shouldResetClientWhenBackendResets() throws Exception {
-        PeerServer peer = track(PeerServer.start());
-        Balancer lb = start(base(peer.hostPort()));
+        PeerServer peer = cleanup.track(PeerServer.start());
+        Balancer lb = cleanup.start(base(peer.hostPort()));
         Socket client = connect(lb);
         client.getOutputStream().write(bytes("hi"));
-        Socket backend = track(peer.next(WAIT));
+        Socket backend = cleanup.track(peer.next(WAIT));
         readExactly(backend.getInputStream(), 2);
         backend.setSoLinger(true, 0);
         backend.close();
@@ -145,8 +123,8 @@ class RelayTest {
 
     @Test
     void shouldCloseIdlePairWithFin() throws Exception {
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = start(base(echo.hostPort()).idleTimeout(Duration.ofMillis(300)));
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(base(echo.hostPort()).idleTimeout(Duration.ofMillis(300)));
         Socket client = connect(lb);
         client.getOutputStream().write(bytes("ping"));
         assertArrayEquals(bytes("ping"), readExactly(client.getInputStream(), 4));
@@ -156,8 +134,8 @@ class RelayTest {
 
     @Test
     void shouldResetIdlePairWhenResetOnIdleIsSet() throws Exception {
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = start(base(echo.hostPort()).idleTimeout(Duration.ofMillis(300)).resetOnIdle(true));
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(base(echo.hostPort()).idleTimeout(Duration.ofMillis(300)).resetOnIdle(true));
         Socket client = connect(lb);
         client.getOutputStream().write(bytes("ping"));
         assertArrayEquals(bytes("ping"), readExactly(client.getInputStream(), 4));
@@ -166,8 +144,8 @@ class RelayTest {
 
     @Test
     void shouldKeepActivePairOpenPastIdleTimeout() throws Exception {
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = start(base(echo.hostPort()).idleTimeout(Duration.ofMillis(1000)));
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(base(echo.hostPort()).idleTimeout(Duration.ofMillis(1000)));
         Socket client = connect(lb);
         long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(3000);
         int rounds = 0;
@@ -183,8 +161,8 @@ class RelayTest {
     @Test
     void shouldSkipRefusedBackendAndServeClientFromTheNext() throws Exception {
         int refused = freePortWithNothingListening();
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = start(base("127.0.0.1:" + refused, echo.hostPort()).connectAttempts(2));
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(base("127.0.0.1:" + refused, echo.hostPort()).connectAttempts(2));
         for (int i = 0; i < 4; i++) {
             try (Socket client = connect(lb)) {
                 client.getOutputStream().write(bytes("n" + i));
@@ -208,7 +186,7 @@ class RelayTest {
     @Test
     void shouldCloseClientAtOnceWhenNoBackendIsUsable() throws Exception {
         int refused = freePortWithNothingListening();
-        Balancer lb = start(base("127.0.0.1:" + refused).probe(HealthProbe.tcp()));
+        Balancer lb = cleanup.start(base("127.0.0.1:" + refused).probe(HealthProbe.tcp()));
         assertEquals(HealthState.DOWN, lb.stats().backends().get(0).state());
         Socket client = connect(lb);
         client.setSoTimeout(5_000);
@@ -222,7 +200,7 @@ class RelayTest {
     @Test
     void shouldCloseClientWhenEveryConnectAttemptIsRefused() throws Exception {
         int refused = freePortWithNothingListening();
-        Balancer lb = start(base("127.0.0.1:" + refused));
+        Balancer lb = cleanup.start(base("127.0.0.1:" + refused));
         Socket client = connect(lb);
         int read = readOrReset(client);
         assertEquals(-1, read);
@@ -231,7 +209,7 @@ class RelayTest {
     @Test
     void shouldNeverTryTheSameBackendTwiceForOneClient() throws Exception {
         int refused = freePortWithNothingListening();
-        Balancer lb = start(base("127.0.0.1:" + refused).connectAttempts(3));
+        Balancer lb = cleanup.start(base("127.0.0.1:" + refused).connectAttempts(3));
         Socket client = connect(lb);
         int read = readOrReset(client);
         assertEquals(-1, read, "closed: the only backend refused");
@@ -241,8 +219,8 @@ class RelayTest {
 
     @Test
     void shouldNeverCloseAnIdlePairWhenTheIdleTimeoutIsZero() throws Exception {
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = start(base(echo.hostPort()).idleTimeout(Duration.ZERO));
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(base(echo.hostPort()).idleTimeout(Duration.ZERO));
         Socket client = connect(lb);
         client.getOutputStream().write(bytes("ping"));
         assertArrayEquals(bytes("ping"), readExactly(client.getInputStream(), 4));
@@ -254,11 +232,11 @@ class RelayTest {
 
     @Test
     void shouldShowClientTheCloseWhenBackendDiesMidStream() throws Exception {
-        PeerServer peer = track(PeerServer.start());
-        Balancer lb = start(base(peer.hostPort()));
+        PeerServer peer = cleanup.track(PeerServer.start());
+        Balancer lb = cleanup.start(base(peer.hostPort()));
         Socket client = connect(lb);
         client.getOutputStream().write(new byte[100_000]);
-        Socket backend = track(peer.next(WAIT));
+        Socket backend = cleanup.track(peer.next(WAIT));
         readExactly(backend.getInputStream(), 50_000);
         backend.close(); // unread bytes pending: the kernel answers with a reset
         int read = readOrReset(client);
@@ -267,8 +245,8 @@ class RelayTest {
 
     @Test
     void shouldLetInFlightTransferFinishOnCloseAndRefuseNewConnections() throws Exception {
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = start(base(echo.hostPort()).drainTimeout(Duration.ofSeconds(30)));
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(base(echo.hostPort()).drainTimeout(Duration.ofSeconds(30)));
         InetSocketAddress address = lb.addresses().get(0);
         Socket client = connect(lb);
         client.getOutputStream().write(bytes("before"));
@@ -295,8 +273,8 @@ class RelayTest {
 
     @Test
     void shouldCloseRemainingConnectionsWhenDrainTimeoutPasses() throws Exception {
-        EchoServer echo = track(EchoServer.start());
-        Balancer lb = start(base(echo.hostPort()).drainTimeout(Duration.ofMillis(200)));
+        EchoServer echo = cleanup.track(EchoServer.start());
+        Balancer lb = cleanup.start(base(echo.hostPort()).drainTimeout(Duration.ofMillis(200)));
         Socket client = connect(lb);
         client.getOutputStream().write(bytes("x"));
         readExactly(client.getInputStream(), 1);
@@ -320,7 +298,7 @@ class RelayTest {
      */
     int freePortWithNothingListening() throws IOException {
         Socket reserved = new Socket();
-        cleanup.add(reserved);
+        cleanup.track(reserved);
         reserved.setReuseAddress(false);
         reserved.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0));
         return reserved.getLocalPort();

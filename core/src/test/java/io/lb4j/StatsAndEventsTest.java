@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.EventRecorder;
 import io.lb4j.testing.FaultOracle;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -21,9 +22,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
 import java.util.Random;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -37,31 +36,9 @@ class StatsAndEventsTest {
     private static final int CLIENTS = 24;
     private static final Duration WAIT = Duration.ofSeconds(20);
 
-    /** Collects every connection event. */
-    static final class Recorder implements BalancerListener {
-        final Queue<ConnectionEvent> opened = new ConcurrentLinkedQueue<>();
-        final Queue<ConnectionEvent> closed = new ConcurrentLinkedQueue<>();
-        final Queue<ConnectionEvent> rejected = new ConcurrentLinkedQueue<>();
-
-        @Override
-        public void connectionOpened(ConnectionEvent event) {
-            opened.add(event);
-        }
-
-        @Override
-        public void connectionClosed(ConnectionEvent event) {
-            closed.add(event);
-        }
-
-        @Override
-        public void connectionRejected(ConnectionEvent event) {
-            rejected.add(event);
-        }
-    }
-
     @Test
     void shouldCountEveryByteAndConnectionExactlyUnderConcurrentLoad() throws Exception {
-        Recorder recorder = new Recorder();
+        EventRecorder recorder = new EventRecorder();
         try (EchoServer a = EchoServer.start(); EchoServer b = EchoServer.start();
              Balancer lb = Balancer.builder().listen("127.0.0.1:0").backend(a.hostPort()).backend(b.hostPort())
                      .policy(BalancingPolicy.roundRobin()).probe(null).eventLoops(2).listener(recorder).build()) {
@@ -201,7 +178,7 @@ class StatsAndEventsTest {
         try (ServerSocket s = new ServerSocket(0)) {
             deadPort = s.getLocalPort();
         }
-        Recorder recorder = new Recorder();
+        EventRecorder recorder = new EventRecorder();
         try (Balancer lb = Balancer.builder().listen("127.0.0.1:0").backend("127.0.0.1:" + deadPort)
                 .probe(null).connectAttempts(1).eventLoops(1).listener(recorder).build()) {
             lb.start();

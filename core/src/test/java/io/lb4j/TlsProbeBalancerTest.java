@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.sun.net.httpserver.HttpServer;
 import io.lb4j.testing.Await;
+import io.lb4j.testing.Cleanup;
 import io.lb4j.testing.FaultOracle;
 import io.lb4j.testing.HttpTestServer;
 import io.lb4j.testing.TestCertificates;
@@ -17,14 +18,13 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.net.ssl.SSLSocket;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * TLS probes run by a real balancer: the checker's timeout names a stalled handshake, a stalling backend
@@ -35,19 +35,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class TlsProbeBalancerTest {
     private static final Duration WAIT = Duration.ofSeconds(20);
     private final TestCertificates certs = TestCertificates.get();
-    private final List<AutoCloseable> cleanup = new ArrayList<>();
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = cleanup.size() - 1; i >= 0; i--) {
-            cleanup.get(i).close();
-        }
-    }
-
-    private <T extends AutoCloseable> T track(T resource) {
-        cleanup.add(resource);
-        return resource;
-    }
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
 
     private ProbeTls trustCa() {
         return ProbeTls.builder().trustCertificates(certs.caPem()).build();
@@ -59,10 +48,10 @@ class TlsProbeBalancerTest {
 
     @Test
     void shouldTimeOutAStalledHandshakeWhileTheSameLoopProbesAndRelaysTheOthers() throws Exception {
-        Staller staller = track(new Staller());
-        HttpTestServer good = track(HttpTestServer.startTls(certs.serverContext(TestCertificates.LOCALHOST),
+        Staller staller = cleanup.track(new Staller());
+        HttpTestServer good = cleanup.track(HttpTestServer.startTls(certs.serverContext(TestCertificates.LOCALHOST),
                 HttpTestServer.status(200)));
-        Balancer lb = track(Balancer.builder().listen("127.0.0.1:0").eventLoops(1)
+        Balancer lb = cleanup.track(Balancer.builder().listen("127.0.0.1:0").eventLoops(1)
                 .backend("127.0.0.1:" + staller.port()).backend("127.0.0.1:" + good.port())
                 .probe(HealthProbe.https("/health", trustCa())).probeInterval(Duration.ofMillis(300))
                 // long enough for a good handshake on a loaded machine (the first in a JVM sets up TLS);
@@ -110,12 +99,11 @@ class TlsProbeBalancerTest {
             exchange.close();
         });
         plain.start();
-        track(() -> plain.stop(0));
+        cleanup.track(() -> plain.stop(0));
         int port = plain.getAddress().getPort();
-        Balancer lb = track(Balancer.builder().listen("127.0.0.1:0").backend("127.0.0.1:" + port)
+        Balancer lb = cleanup.start(Balancer.builder().listen("127.0.0.1:0").backend("127.0.0.1:" + port)
                 .probe(HealthProbe.https("/health", trustCa())).probeInterval(Duration.ofMillis(200))
-                .probeTimeout(Duration.ofMillis(500)).jmx(false).build());
-        lb.start();
+                .probeTimeout(Duration.ofMillis(500)).jmx(false));
         assertEquals(HealthState.DOWN, backend(lb, port).state());
         String reason = backend(lb, port).reason();
         // the JDK's HttpServer waits for a request line that a ClientHello never completes
@@ -126,11 +114,10 @@ class TlsProbeBalancerTest {
 
     @Test
     void shouldSendThePlainProxyHeaderBeforeTheTlsHandshake() throws Exception {
-        ProxyThenTls backend = track(new ProxyThenTls(certs));
-        Balancer lb = track(Balancer.builder().listen("127.0.0.1:0").backend("127.0.0.1:" + backend.port())
+        ProxyThenTls backend = cleanup.track(new ProxyThenTls(certs));
+        Balancer lb = cleanup.start(Balancer.builder().listen("127.0.0.1:0").backend("127.0.0.1:" + backend.port())
                 .proxyProtocol(ProxyProtocol.V2).probe(HealthProbe.secureWebSocket("/ws", trustCa()))
-                .probeInterval(Duration.ofMillis(200)).jmx(false).build());
-        lb.start();
+                .probeInterval(Duration.ofMillis(200)).jmx(false));
         Await.until("two probes seen", () -> backend.headers.size() >= 2, WAIT);
         for (byte[] header : backend.headers) {
             assertArrayEquals(ProxyProtocol.V2.localHeader(), header);

@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
 import io.lb4j.testing.EchoServer;
+import io.lb4j.testing.EventRecorder;
 import io.lb4j.testing.FaultOracle;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
 import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.BlockingQueue;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -34,13 +34,8 @@ class UnservedTest {
 
     @Test
     void shouldCountAClientTurnedAwayByFullBackendsAsBackendFullWithItsOwnReason() throws Exception {
-        List<ConnectionEvent> unserved = new CopyOnWriteArrayList<>();
-        BalancerListener listener = new BalancerListener() {
-            @Override
-            public void connectionRejected(ConnectionEvent event) {
-                unserved.add(event);
-            }
-        };
+        EventRecorder listener = new EventRecorder();
+        BlockingQueue<ConnectionEvent> unserved = listener.rejected;
         try (EchoServer echo = EchoServer.start();
              Balancer lb = Balancer.builder().listen("127.0.0.1:0")
                      .backend(Backend.parse(echo.hostPort()).withMaxConnections(1)).probe(null).eventLoops(1)
@@ -61,7 +56,7 @@ class UnservedTest {
             assertEquals(0, stats.rejectedConnections(), "not refused by a rule");
             assertEquals(0, stats.backends().get(0).connectFailures(), "no connect was tried");
             Await.until("the event", () -> unserved.size() == 1, WAIT);
-            assertEquals("all backends at their connection limit", unserved.get(0).reason());
+            assertEquals("all backends at their connection limit", unserved.peek().reason());
         }
     }
 

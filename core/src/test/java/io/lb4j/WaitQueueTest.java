@@ -6,27 +6,24 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.testing.Await;
+import io.lb4j.testing.Cleanup;
+import io.lb4j.testing.CountingEchoServer;
 import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The queue of clients waiting while every backend is at its connection limit, through a real balancer
@@ -36,105 +33,23 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FaultOracle.class)
 class WaitQueueTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private final List<AutoCloseable> closing = new ArrayList<>();
+    @RegisterExtension
+    final Cleanup cleanup = new Cleanup();
 
-    @AfterEach
-    void closeAll() throws Exception {
-        for (int i = closing.size() - 1; i >= 0; i--) {
-            closing.get(i).close();
-        }
-    }
-
-    /**
-     * A backend on loopback that, per connection, records the first byte (the client's id), echoes
-     * everything, and on end of stream counts the connection gone before closing it, so that the
-     * balancer (which frees its slot only once the backend's side has closed) can never be ahead of the
-     * count. Tracks connections open at once and the most ever open.
-     */
-    static final class CountingBackend implements AutoCloseable {
-        final ServerSocket server;
-        final AtomicInteger current = new AtomicInteger();
-        final AtomicInteger most = new AtomicInteger();
-        final AtomicInteger accepted = new AtomicInteger();
-        final BlockingQueue<Integer> firstBytes = new LinkedBlockingQueue<>();
-        final ExecutorService threads = Executors.newCachedThreadPool();
-
-        CountingBackend() throws IOException {
-            server = new ServerSocket(0, 200, InetAddress.getLoopbackAddress());
-            threads.execute(this::acceptLoop);
-        }
-
-        Backend backend(int maxConnections) {
-            return new Backend("127.0.0.1", server.getLocalPort(), 1, maxConnections, Backend.AdminState.UP);
-        }
-
-        private void acceptLoop() {
-            while (!server.isClosed()) {
-                Socket s;
-                try {
-                    s = server.accept();
-                } catch (IOException e) {
-                    return;
-                }
-                accepted.incrementAndGet();
-                most.accumulateAndGet(current.incrementAndGet(), Math::max);
-                threads.execute(() -> serve(s));
-            }
-        }
-
-        private void serve(Socket s) {
-            try {
-                s.setSoTimeout(20_000);
-                InputStream in = s.getInputStream();
-                byte[] buffer = new byte[1024];
-                boolean first = true;
-                int n;
-                while ((n = in.read(buffer)) >= 0) {
-                    if (first && n > 0) {
-                        firstBytes.add(buffer[0] & 0xFF);
-                        first = false;
-                    }
-                    s.getOutputStream().write(buffer, 0, n);
-                }
-            } catch (IOException e) {
-                // the test sees the connection end
-            } finally {
-                current.decrementAndGet();
-                try {
-                    s.close();
-                } catch (IOException ignored) {
-                    // closing anyway
-                }
-            }
-        }
-
-        @Override
-        public void close() throws IOException {
-            server.close();
-            threads.shutdownNow();
-        }
-    }
-
-    private CountingBackend backend() throws IOException {
-        CountingBackend b = new CountingBackend();
-        closing.add(b);
-        return b;
+    private CountingEchoServer backend() {
+        return cleanup.track(CountingEchoServer.start(false));
     }
 
     private Balancer start(Balancer.Builder builder) {
         Balancer lb = builder.listen("127.0.0.1:0").probe(null).drainTimeout(Duration.ZERO)
                 .policy(BalancingPolicy.roundRobin()).build();
-        closing.add(lb::closeNow);
+        cleanup.track(lb::closeNow);
         lb.start();
         return lb;
     }
 
     private Socket connect(Balancer lb) throws IOException {
-        Socket s = new Socket();
-        closing.add(s);
-        s.connect(lb.addresses().get(0), 5_000);
-        s.setSoTimeout((int) WAIT.toMillis());
-        return s;
+        return cleanup.connect(lb, WAIT);
     }
 
     /** Sends {@code id} and reads it back through the balancer: the client reached the backend. */
@@ -157,7 +72,7 @@ class WaitQueueTest {
 
     @Test
     void shouldServeWaitingClientsInArrivalOrderAcrossLoops() throws Exception {
-        CountingBackend backend = backend();
+        CountingEchoServer backend = backend();
         Balancer lb = start(Balancer.builder().backends(List.of(backend.backend(1))).eventLoops(2)
                 .queueTimeout(Duration.ofSeconds(30)));
         Socket holder = connect(lb);
@@ -190,7 +105,7 @@ class WaitQueueTest {
 
     @Test
     void shouldCloseAndCountAClientThatWaitedLongerThanTheTimeout() throws Exception {
-        CountingBackend backend = backend();
+        CountingEchoServer backend = backend();
         List<ConnectionEvent> rejected = new CopyOnWriteArrayList<>();
         Balancer lb = start(Balancer.builder().backends(List.of(backend.backend(1))).eventLoops(1)
                 .queueTimeout(Duration.ofMillis(300)).listener(new BalancerListener() {
@@ -217,7 +132,7 @@ class WaitQueueTest {
 
     @Test
     void shouldCloseNewcomersAtOnceWhileMaxQueuedClientsWait() throws Exception {
-        CountingBackend backend = backend();
+        CountingEchoServer backend = backend();
         Balancer lb = start(Balancer.builder().backends(List.of(backend.backend(1))).eventLoops(2)
                 .queueTimeout(Duration.ofSeconds(30)).maxQueued(2));
         Socket holder = connect(lb);
@@ -243,14 +158,14 @@ class WaitQueueTest {
 
     @Test
     void shouldNeverOpenOneConnectionOverABackendsLimitUnderConcurrentConnectsOnTwoLoops() throws Exception {
-        CountingBackend one = backend();
-        CountingBackend two = backend();
+        CountingEchoServer one = backend();
+        CountingEchoServer two = backend();
         int limit = 3;
         Balancer lb = start(Balancer.builder().backends(List.of(one.backend(limit), two.backend(limit)))
                 .eventLoops(2).queueTimeout(Duration.ofSeconds(30)).maxQueued(1000));
         int clients = 80;
         ExecutorService pool = Executors.newFixedThreadPool(16);
-        closing.add(pool::shutdownNow);
+        cleanup.track(pool::shutdownNow);
         AtomicInteger sampledOver = new AtomicInteger();
         AtomicInteger samples = new AtomicInteger();
         Thread sampler = new Thread(() -> {
@@ -305,7 +220,7 @@ class WaitQueueTest {
 
     @Test
     void shouldCloseAtOnceWithoutAQueueAsBefore() throws Exception {
-        CountingBackend backend = backend();
+        CountingEchoServer backend = backend();
         Balancer lb = start(Balancer.builder().backends(List.of(backend.backend(1))).eventLoops(1));
         Socket holder = connect(lb);
         roundTrip(holder, 1);

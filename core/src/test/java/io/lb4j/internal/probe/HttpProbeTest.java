@@ -14,24 +14,14 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @ExtendWith(FaultOracle.class)
 class HttpProbeTest {
-    private static ProbeRunner runner;
-
-    @BeforeAll
-    static void startLoop() {
-        runner = new ProbeRunner();
-    }
-
-    @AfterAll
-    static void stopLoop() throws Exception {
-        runner.close();
-    }
+    @RegisterExtension
+    static final ProbeRunner runner = new ProbeRunner();
 
     @Test
     void shouldPassOn200AndSendGetWithHostAndConnectionClose() throws Exception {

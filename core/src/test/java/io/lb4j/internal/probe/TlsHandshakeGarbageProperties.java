@@ -1,13 +1,11 @@
 package io.lb4j.internal.probe;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lb4j.HealthProbe;
 import io.lb4j.ProbeResult;
 import io.lb4j.ProbeTls;
-import io.lb4j.testing.Await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -17,7 +15,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
-import java.time.Duration;
 import java.util.concurrent.atomic.AtomicReference;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -58,14 +55,7 @@ class TlsHandshakeGarbageProperties {
         ProbeResult result = runner.check(probe, server.address());
         assertFalse(result.healthy(), "garbage passed as a TLS server");
         assertTrue(result.reason().startsWith("tls: "), result.reason());
-        assertEquals(0, runner.faults.total(), "faults on the probe loop");
-        Await.until("the probe socket released", () -> {
-            try {
-                return runner.liveKeys() == 0;
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        }, Duration.ofSeconds(5));
+        runner.assertNoFaultAndNoSocketLeft("the probe socket released");
     }
 
     @Provide

@@ -37,11 +37,11 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLSocket;
 import javax.net.ssl.X509ExtendedKeyManager;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The HTTPS and secure WebSocket probes against real TLS servers on loopback: the JDK's
@@ -51,34 +51,22 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(FaultOracle.class)
 class TlsProbeTest {
-    private static ProbeRunner runner;
+    @RegisterExtension
+    static final ProbeRunner runner = new ProbeRunner();
     private static TestCertificates certs;
     private static ProbeTls trustCa;
     private final List<HttpsServer> httpsServers = new CopyOnWriteArrayList<>();
 
     @BeforeAll
-    static void startLoop() {
+    static void trustTheTestCa() {
         certs = TestCertificates.get();
         trustCa = ProbeTls.builder().trustCertificates(certs.caPem()).build();
-        runner = new ProbeRunner();
-    }
-
-    @AfterAll
-    static void stopLoop() {
-        runner.close();
     }
 
     @AfterEach
     void noFaultNoLeftoverSocket() throws Exception {
         httpsServers.forEach(s -> s.stop(0));
-        assertEquals(0, runner.faults.total(), "faults on the probe loop");
-        Await.until("every probe socket released", () -> {
-            try {
-                return runner.liveKeys() == 0;
-            } catch (Exception e) {
-                throw new AssertionError(e);
-            }
-        }, Duration.ofSeconds(5));
+        runner.assertNoFaultAndNoSocketLeft("every probe socket released");
     }
 
     /** The JDK's HttpsServer presenting {@code alias}, answering every path with {@code status}. */
@@ -311,35 +299,10 @@ class TlsProbeTest {
     void shouldRunTheHandshakeWorkOnTheLoopWhenTheProbeExecutorIsFull() throws Exception {
         InetSocketAddress server = https(TestCertificates.LOCALHOST, 200);
         java.util.concurrent.atomic.AtomicInteger refused = new java.util.concurrent.atomic.AtomicInteger();
-        LoopTarget target = new LoopTarget() {
-            @Override
-            public Backend backend() {
-                return Backend.of("localhost", server.getPort());
-            }
-
-            @Override
-            public InetSocketAddress address() {
-                return server;
-            }
-
-            @Override
-            public Duration timeout() {
-                return Duration.ofSeconds(2);
-            }
-
-            @Override
-            public io.lb4j.internal.loop.EventLoop loop() {
-                return runner.loop;
-            }
-
-            @Override
-            public java.util.concurrent.Executor blockingExecutor() {
-                return task -> {
-                    refused.incrementAndGet();
-                    throw new java.util.concurrent.RejectedExecutionException("full");
-                };
-            }
-        };
+        LoopTarget target = runner.target(Backend.of("localhost", server.getPort()), server, task -> {
+            refused.incrementAndGet();
+            throw new java.util.concurrent.RejectedExecutionException("full");
+        });
         CompletableFuture<ProbeResult> result = new CompletableFuture<>();
         runner.loop.execute(() -> HealthProbe.https("/", trustCa).check(target).whenComplete((r, t) -> result.complete(r)));
         assertEquals(ProbeResult.ok(), result.get(5, TimeUnit.SECONDS));

@@ -11,24 +11,14 @@ import io.lb4j.testing.HttpTestServer;
 import io.lb4j.testing.WebSocketTestServer;
 import java.time.Duration;
 import java.util.Base64;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @ExtendWith(FaultOracle.class)
 class WebSocketProbeTest {
-    private static ProbeRunner runner;
-
-    @BeforeAll
-    static void startLoop() {
-        runner = new ProbeRunner();
-    }
-
-    @AfterAll
-    static void stopLoop() throws Exception {
-        runner.close();
-    }
+    @RegisterExtension
+    static final ProbeRunner runner = new ProbeRunner();
 
     @Test
     void shouldComputeTheAcceptOfRfc6455Section1_3() {
