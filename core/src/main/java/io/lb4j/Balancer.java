@@ -4,6 +4,7 @@ import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Config;
 import io.lb4j.internal.Edge;
 import io.lb4j.internal.engine.Engine;
+import io.lb4j.internal.export.PrometheusText;
 import io.lb4j.internal.LongLivedSettings;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -42,7 +43,7 @@ public final class Balancer implements AutoCloseable {
     private final Engine engine;
 
     /** The {@code Content-Type} of what {@link #writePrometheus(Appendable)} writes. */
-    public static final String PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+    public static final String PROMETHEUS_CONTENT_TYPE = PrometheusText.CONTENT_TYPE;
 
     private Balancer(Config config, String name) {
         this.engine = new Engine(config, name);

@@ -6,6 +6,7 @@ import io.lb4j.HealthState;
 import io.lb4j.internal.Faults;
 import io.lb4j.internal.export.FlightEvents;
 import io.lb4j.internal.export.NativeHeapTrim;
+import io.lb4j.internal.export.Recorder;
 import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.probe.HealthChecker;
 import io.lb4j.internal.relay.ConnectionPair;
@@ -68,10 +69,10 @@ final class ConnectionEvents implements RelayContext.Events {
      * is committed, as there is no recording to commit it to.
      */
     void loadFlightEvents(String threadName) {
-        if (FlightEvents.recorderInitialised()) {
-            flight = FlightEvents.create();
+        if (Recorder.initialised()) {
+            flight = Recorder.events();
         } else {
-            LoopTasks.daemon(() -> flight = FlightEvents.create(), threadName).start();
+            LoopTasks.daemon(() -> flight = Recorder.events(), threadName).start();
         }
     }
 

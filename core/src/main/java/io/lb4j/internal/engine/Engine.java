@@ -153,7 +153,7 @@ public final class Engine {
             }
         }
         if (config.metricsAddress() != null) {
-            operations.bindMetrics(config.metricsAddress(), loops[0], this::statsAsync,
+            operations.bindStatus(config.metricsAddress(), loops[0], this::statsAsync,
                     query -> ExplainJson.render(explain(ExplainJson.client(query))), shared);
         }
         operations.bindFrontHealth(config.lifecycle(), loops[loops.length - 1], this::frontHealthy);

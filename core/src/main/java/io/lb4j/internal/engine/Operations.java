@@ -4,11 +4,12 @@ import io.lb4j.BalancerStats;
 import io.lb4j.internal.Faults;
 import io.lb4j.internal.LongLivedSettings;
 import io.lb4j.internal.OptionalModules;
+import io.lb4j.internal.export.FrontHealthHttp;
 import io.lb4j.internal.export.FrontHealthTcp;
 import io.lb4j.internal.export.HttpServer;
 import io.lb4j.internal.export.MBeans;
-import io.lb4j.internal.export.MetricsServer;
 import io.lb4j.internal.export.PrometheusText;
+import io.lb4j.internal.export.StatusService;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.pool.BackendState;
 import java.lang.System.Logger.Level;
@@ -24,17 +25,18 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * What operators and the balancer in front see: the metrics endpoint, the front-door health endpoint
- * (HTTP or TCP), the servers the CLI attaches (the admin API) with their counters, and the MBeans.
+ * What operators and the balancer in front see: the status endpoint (metrics, stats, explain), the
+ * front-door health endpoint (HTTP or TCP), the servers the CLI attaches (the admin API) with their
+ * counters, and the MBeans.
  * Each endpoint is served by one of the engine's loops, so operations cost no thread of their own.
  */
 final class Operations {
     private static final System.Logger LOG = System.getLogger("io.lb4j");
     private final String name;
     private final Faults faults;
-    private MetricsServer metrics;
+    private StatusService status;
     // front-door health: one of the two, or neither
-    private MetricsServer frontHttp;
+    private FrontHealthHttp frontHttp;
     private FrontHealthTcp frontTcp;
     /** Servers the CLI attached after start (the admin API); guarded by this. */
     private final List<HttpServer> attached = new ArrayList<>();
@@ -58,14 +60,12 @@ final class Operations {
     }
 
     /**
-     * Binds the metrics endpoint on {@code loop} (a plain bind unless {@code reusePort}); call
+     * Binds the status endpoint on {@code loop} (a plain bind unless {@code reusePort}); call
      * {@link #register()} once the loops run.
      */
-    void bindMetrics(InetSocketAddress address, EventLoop loop, Supplier<CompletableFuture<BalancerStats>> stats,
-                     Function<String, String> explain, boolean reusePort) {
-        metrics = MetricsServer.bind(address, loop, stats, faults, reusePort);
-        metrics.explain(explain);
-        metrics.prometheus(this::prometheus);
+    void bindStatus(InetSocketAddress address, EventLoop loop, Supplier<CompletableFuture<BalancerStats>> stats,
+                    Function<String, String> explain, boolean reusePort) {
+        status = StatusService.bind(address, loop, stats, this::prometheus, explain, faults, reusePort);
     }
 
     /** Binds the front-door health endpoint {@code settings} ask for, if any, on {@code loop}. */
@@ -76,16 +76,15 @@ final class Operations {
         if (settings.frontHealthTcp()) {
             frontTcp = FrontHealthTcp.bind(settings.frontHealth(), loop, healthy, faults, settings.reusePort());
         } else {
-            frontHttp = MetricsServer.bindFrontHealth(settings.frontHealth(), loop, healthy, faults,
-                    settings.reusePort());
+            frontHttp = FrontHealthHttp.bind(settings.frontHealth(), loop, healthy, faults, settings.reusePort());
         }
     }
 
     /** Starts serving the bound endpoints, each on its loop; the futures complete once they accept. */
     List<CompletableFuture<Void>> register() {
         List<CompletableFuture<Void>> registered = new ArrayList<>();
-        if (metrics != null) {
-            registered.add(LoopTasks.register(metrics.loop(), metrics::register));
+        if (status != null) {
+            registered.add(LoopTasks.register(status.loop(), status::register));
         }
         if (frontHttp != null) {
             registered.add(LoopTasks.register(frontHttp.loop(), frontHttp::register));
@@ -109,12 +108,12 @@ final class Operations {
     }
 
     /**
-     * A drain begins: the metrics endpoint and the attached servers stop accepting (exchanges in flight
+     * A drain begins: the status endpoint and the attached servers stop accepting (exchanges in flight
      * finish); front-door health goes on answering, unhealthy, until {@link #close()}.
      */
     void stopAccepting(List<CompletableFuture<Void>> stopped) {
-        if (metrics != null) {
-            stopped.add(LoopTasks.onLoop(metrics.loop(), metrics::stop));
+        if (status != null) {
+            stopped.add(LoopTasks.onLoop(status.loop(), status::stop));
         }
         for (HttpServer server : attached()) {
             stopped.add(LoopTasks.onLoop(server.loop(), server::stop));
@@ -129,8 +128,8 @@ final class Operations {
         if (frontTcp != null) {
             frontTcp.loop().execute(frontTcp::stop);
         }
-        if (metrics != null) {
-            metrics.loop().execute(metrics::stop);
+        if (status != null) {
+            status.loop().execute(status::stop);
         }
         for (HttpServer server : attached()) {
             server.loop().execute(server::stop);
@@ -140,8 +139,8 @@ final class Operations {
     /** Unregisters the MBeans and closes every endpoint; never waits for the control thread. */
     void close() {
         unregisterMBeans();
-        if (metrics != null) {
-            metrics.close();
+        if (status != null) {
+            status.close();
         }
         for (HttpServer server : attached()) {
             server.close();
@@ -155,9 +154,9 @@ final class Operations {
         }
     }
 
-    /** The bound metrics address, or {@code null}. */
+    /** The bound status (metrics) address, or {@code null}. */
     InetSocketAddress metricsAddress() {
-        return metrics == null ? null : metrics.address();
+        return status == null ? null : status.address();
     }
 
     /** The bound front-door health address, or {@code null}. */

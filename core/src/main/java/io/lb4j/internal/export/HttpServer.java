@@ -1,14 +1,15 @@
 package io.lb4j.internal.export;
 
 import io.lb4j.internal.Faults;
-import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.AcceptBackoff;
+import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Handler;
 import io.lb4j.internal.loop.Timer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
@@ -48,6 +49,11 @@ public final class HttpServer implements Handler {
      */
     public record Limits(int maxHeadBytes, int maxBodyBytes, int maxExchanges, long headTimeoutNs,
                          long exchangeTimeoutNs) {
+        /**
+         * The read-only endpoints' (status and front-door health): a head of at most 8 KiB, 64 exchanges
+         * at once, 10 s per exchange, one request per connection.
+         */
+        static final Limits READ_ONLY = new Limits(8192, 8192, 64, 10_000_000_000L, 10_000_000_000L);
     }
 
     /** A request: its head, and its body once read. */
@@ -194,7 +200,7 @@ public final class HttpServer implements Handler {
                     : requested;
             channel = ServerSocketChannel.open();
             if (reusePort) {
-                channel.setOption(java.net.StandardSocketOptions.SO_REUSEPORT, true);
+                channel.setOption(StandardSocketOptions.SO_REUSEPORT, true);
             }
             channel.bind(address, 64);
             channel.configureBlocking(false);

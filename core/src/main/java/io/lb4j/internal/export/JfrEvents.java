@@ -15,7 +15,8 @@ import jdk.jfr.Timespan;
 
 /**
  * The {@code jdk.jfr} side of {@link FlightEvents}: one event class per kind, committed only when a
- * recording enables it (the strings are built after that check). Loaded only when the module exists.
+ * recording enables it (the strings are built after that check). Loaded only through
+ * {@link Recorder#events()}, once the module is known to be readable.
  */
 final class JfrEvents implements FlightEvents {
 

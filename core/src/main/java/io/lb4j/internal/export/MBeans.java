@@ -18,6 +18,7 @@ import javax.management.JMException;
 import javax.management.MBeanAttributeInfo;
 import javax.management.MBeanInfo;
 import javax.management.MBeanServer;
+import javax.management.MBeanServerFactory;
 import javax.management.ObjectName;
 
 /**
@@ -57,7 +58,7 @@ public final class MBeans {
      * registers right away only when it exists and otherwise in the background.
      */
     public static boolean platformServerExists() {
-        return !javax.management.MBeanServerFactory.findMBeanServer(null).isEmpty();
+        return !MBeanServerFactory.findMBeanServer(null).isEmpty();
     }
 
     /** The balancer MBean's object name. */

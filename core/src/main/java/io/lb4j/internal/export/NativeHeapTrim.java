@@ -3,10 +3,17 @@ package io.lb4j.internal.export;
 import io.lb4j.internal.Faults;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Timer;
+import java.lang.management.ManagementFactory;
+import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.management.JMException;
+import javax.management.MBeanOperationInfo;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 
 /**
  * Gives memory the C heap has freed back to the system once the open-connection count has moved by
@@ -58,7 +65,7 @@ public final class NativeHeapTrim {
         if ("false".equalsIgnoreCase(System.getProperty("io.lb4j.trimNativeHeap"))) {
             return null;
         }
-        java.util.Optional<Module> management = ModuleLayer.boot().findModule("java.management");
+        Optional<Module> management = ModuleLayer.boot().findModule("java.management");
         if (management.isEmpty() || !NativeHeapTrim.class.getModule().canRead(management.get())) {
             return null; // a runtime image without it, or a module graph that left it out
         }
@@ -137,22 +144,21 @@ public final class NativeHeapTrim {
         /** Runs the command; false when it does not exist or says it cannot trim here. */
         static boolean trim() {
             try {
-                javax.management.MBeanServer server = java.lang.management.ManagementFactory.getPlatformMBeanServer();
-                javax.management.ObjectName name = new javax.management.ObjectName(
-                        "com.sun.management:type=DiagnosticCommand");
+                MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+                ObjectName name = new ObjectName("com.sun.management:type=DiagnosticCommand");
                 if (!server.isRegistered(name)) {
                     return false; // jdk.management is not in the runtime
                 }
                 boolean found = false;
-                for (javax.management.MBeanOperationInfo op : server.getMBeanInfo(name).getOperations()) {
+                for (MBeanOperationInfo op : server.getMBeanInfo(name).getOperations()) {
                     found |= op.getName().equals(OPERATION) && op.getSignature().length == 0;
                 }
                 if (!found) {
                     return false; // before JDK 17.0.9
                 }
                 Object out = server.invoke(name, OPERATION, null, null);
-                return !String.valueOf(out).toLowerCase(java.util.Locale.ROOT).contains("not available");
-            } catch (javax.management.JMException e) {
+                return !String.valueOf(out).toLowerCase(Locale.ROOT).contains("not available");
+            } catch (JMException e) {
                 return false;
             }
         }

@@ -1,6 +1,7 @@
 package io.lb4j.internal.export;
 
 import io.lb4j.BalancerStats;
+import java.util.Map;
 
 /**
  * Renders a {@link BalancerStats} snapshot in the Prometheus text exposition format 0.0.4, with the
@@ -8,8 +9,8 @@ import io.lb4j.BalancerStats;
  * dependencies, and the format is a few lines of {@code # HELP}, {@code # TYPE} and samples.
  */
 public final class PrometheusText {
-    /** The {@code Content-Type} of this format. */
-    public static final String CONTENT_TYPE = io.lb4j.Balancer.PROMETHEUS_CONTENT_TYPE;
+    /** The {@code Content-Type} of this format (also public as {@code Balancer.PROMETHEUS_CONTENT_TYPE}). */
+    public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
 
     private PrometheusText() {
     }
@@ -49,7 +50,7 @@ public final class PrometheusText {
         family(out, "lb4j_backend_probe_failures_total", "counter",
                 "Failed health probes of the backend by reason: timeout, connect, status, protocol, unhealthy, error.");
         for (BalancerStats.BackendStats b : stats.backends()) {
-            for (java.util.Map.Entry<String, Long> failure : b.probes().failures().entrySet()) {
+            for (Map.Entry<String, Long> failure : b.probes().failures().entrySet()) {
                 labelled(out, "lb4j_backend_probe_failures_total", b, "reason", failure.getKey());
                 out.append(failure.getValue()).append('\n');
             }

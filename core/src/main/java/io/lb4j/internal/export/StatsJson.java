@@ -2,6 +2,7 @@ package io.lb4j.internal.export;
 
 import io.lb4j.BalancerStats;
 import io.lb4j.internal.AddressText;
+import java.util.Map;
 
 /**
  * Renders a {@link BalancerStats} snapshot as one JSON object (RFC 8259) for {@code GET /stats}.
@@ -58,7 +59,7 @@ public final class StatsJson {
                     .append(",\"probes\":{\"checks\":").append(b.probes().checks())
                     .append(",\"totalNanos\":").append(b.probes().totalNanos()).append(",\"failures\":{");
             String inner = "";
-            for (java.util.Map.Entry<String, Long> failure : b.probes().failures().entrySet()) {
+            for (Map.Entry<String, Long> failure : b.probes().failures().entrySet()) {
                 out.append(inner);
                 string(out, failure.getKey());
                 out.append(':').append(failure.getValue());
