@@ -6,6 +6,7 @@ import io.lb4j.internal.AddressText;
 import java.io.PrintStream;
 import java.lang.System.Logger.Level;
 import java.time.temporal.ChronoUnit;
+import java.util.OptionalLong;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -51,7 +52,7 @@ final class AccessLog implements BalancerListener, AutoCloseable {
 
     /** {@code " linkid=N"} when the client's PROXY v2 header carried an Azure Private Link LINKID. */
     private static String linkId(ConnectionEvent event) {
-        java.util.OptionalLong id = event.proxyTlvs().azureLinkId();
+        OptionalLong id = event.proxyTlvs().azureLinkId();
         return id.isPresent() ? " linkid=" + id.getAsLong() : "";
     }
 
