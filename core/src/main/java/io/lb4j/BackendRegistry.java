@@ -62,6 +62,7 @@ public interface BackendRegistry extends AutoCloseable {
      *
      * @param backends the members, copied
      * @return a registry that pushes that list once, at start
+     * @throws IllegalArgumentException when two of them share a name
      */
     static BackendRegistry fixed(List<Backend> backends) {
         return new FixedRegistry(backends);

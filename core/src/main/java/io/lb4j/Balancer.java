@@ -320,6 +320,7 @@ public final class Balancer implements AutoCloseable {
         private final List<Backend> backends = new ArrayList<>();
         private BackendRegistry registry;
         private BalancingPolicy policy = BalancingPolicy.fiveTuple();
+        private Duration slowStart;
         private HealthProbe probe = HealthProbe.tcp();
         private Duration probeInterval = Duration.ofSeconds(5);
         private Duration probeTimeout = Duration.ofSeconds(2);
@@ -468,6 +469,33 @@ public final class Balancer implements AutoCloseable {
         public Builder policy(BalancingPolicy balancingPolicy) {
             this.policy = Objects.requireNonNull(balancingPolicy, "policy");
             return this;
+        }
+
+        /**
+         * Ramps a backend that turns healthy from 5% to its full share over {@code window}: the policy
+         * given to {@link #policy} (before or after this) with {@link BalancingPolicy#withSlowStart}.
+         * {@link #build()} refuses a policy that cannot ramp (the hash policies, among them the default
+         * five-tuple). Default: off.
+         *
+         * @param window more than zero
+         * @return this builder
+         */
+        public Builder slowStart(Duration window) {
+            this.slowStart = Config.positive("slowStart", window);
+            return this;
+        }
+
+        /** The policy with its slow start, if any. */
+        private BalancingPolicy rampedPolicy() {
+            if (slowStart == null) {
+                return policy;
+            }
+            try {
+                return policy.withSlowStart(slowStart);
+            } catch (UnsupportedOperationException e) {
+                throw new IllegalArgumentException("slowStart: not supported with policy " + policy.name()
+                        + " (expected: weighted-round-robin, least-connections or power-of-two)", e);
+            }
         }
 
         /** How backends are checked. Default {@link HealthProbe#tcp()}; {@code null} turns probing
@@ -1103,8 +1131,9 @@ public final class Balancer implements AutoCloseable {
             }
             if (frontHealth == null && (frontHealthMode != null || frontHealthMinBackends != null
                     || frontHealthGrace != null)) {
-                throw new IllegalArgumentException(
-                        "frontHealth: mode, minimum backends or grace given without frontHealth (expected: an address)");
+                throw new IllegalArgumentException((frontHealthMode != null ? "frontHealthMode"
+                        : frontHealthMinBackends != null ? "frontHealthMinBackends" : "frontHealthGrace")
+                        + ": given without frontHealth (expected: an address)");
             }
             if (reusePort) {
                 for (InetSocketAddress address : listen) {
@@ -1124,7 +1153,7 @@ public final class Balancer implements AutoCloseable {
             Edge edge = new Edge(proxyProtocol, acceptProxyProtocol, acceptProxyFrom, maxConnections,
                     maxConnectionsPerClient, allow, deny);
             BackendRegistry source = registry != null ? registry : BackendRegistry.fixed(backends);
-            return new Balancer(new Config(List.copyOf(listen), source, policy, probe,
+            return new Balancer(new Config(List.copyOf(listen), source, rampedPolicy(), probe,
                     probeInterval.toNanos(), probeTimeout.toNanos(), unhealthyThreshold, healthyThreshold,
                     probePort, idleTimeout.toNanos(), resetOnIdle, connectTimeout.toNanos(), connectAttempts,
                     eventLoops, drainTimeout.toNanos(), listener, edge, metricsAddress, jmx,

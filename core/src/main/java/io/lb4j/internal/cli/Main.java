@@ -2,13 +2,20 @@ package io.lb4j.internal.cli;
 
 import io.lb4j.Balancer;
 import io.lb4j.internal.AddressText;
+import io.lb4j.internal.OptionalModules;
+import io.lb4j.internal.registry.FileRegistry;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.util.Arrays;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Formatter;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.logging.StreamHandler;
 
 /**
  * The standalone runner ({@code java -jar lb4j-core.jar}), as the CLI contract describes: options
@@ -24,7 +31,7 @@ public final class Main {
     }
 
     /** Held: a logger only weakly referenced could be collected with its handler. */
-    private static java.util.logging.Logger badLines;
+    private static Logger badLines;
 
     /**
      * A bad line of a backends file is reported as {@code PATH:LINE: reason}, the line starting with
@@ -33,20 +40,20 @@ public final class Main {
      * the main thread.
      */
     private static void badLinesBare() {
-        java.util.logging.Formatter bare = new java.util.logging.Formatter() {
+        Formatter bare = new Formatter() {
             @Override
-            public String format(java.util.logging.LogRecord record) {
+            public String format(LogRecord record) {
                 return formatMessage(record) + System.lineSeparator();
             }
         };
-        java.util.logging.StreamHandler handler = new java.util.logging.StreamHandler(System.err, bare) {
+        StreamHandler handler = new StreamHandler(System.err, bare) {
             @Override
-            public synchronized void publish(java.util.logging.LogRecord record) {
+            public synchronized void publish(LogRecord record) {
                 super.publish(record);
                 flush();
             }
         };
-        badLines = java.util.logging.Logger.getLogger(io.lb4j.internal.registry.FileRegistry.BAD_LINES);
+        badLines = Logger.getLogger(FileRegistry.BAD_LINES);
         badLines.addHandler(handler);
         badLines.setUseParentHandlers(false);
     }
@@ -56,15 +63,15 @@ public final class Main {
         if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
             // one line per message on standard error, no stack traces (the CLI contract)
             System.setProperty("java.util.logging.SimpleFormatter.format", "lb4j: %4$s: %5$s%n");
-            if (java.util.Arrays.stream(args).anyMatch(a -> a.equals("--backends-file")
+            if (Arrays.stream(args).anyMatch(a -> a.equals("--backends-file")
                     || a.startsWith("--backends-file="))) {
                 badLinesBare();
             }
         }
-        if (io.lb4j.internal.OptionalModules.readable("java.logging")) {
+        if (OptionalModules.readable("java.logging")) {
             // the runner owns its JVM's logging: its handlers are made now, not on the first message,
             // which may come when no file descriptor is left to make them with
-            java.util.logging.Logger.getLogger("").getHandlers();
+            Logger.getLogger("").getHandlers();
         }
         // one line, never a stack trace, also for what nothing else catches
         Thread.setDefaultUncaughtExceptionHandler((thread, e) ->
@@ -112,7 +119,7 @@ public final class Main {
             }
             balancer = builder.build();
         } catch (IllegalArgumentException e) {
-            err.println(oneLine(e.getMessage()));
+            err.println(oneLine(OptionTable.reword(e.getMessage())));
             return 2;
         }
         BlockingQueue<String> asked = new LinkedBlockingQueue<>();

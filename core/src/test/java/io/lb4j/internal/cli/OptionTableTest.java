@@ -1,0 +1,89 @@
+package io.lb4j.internal.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.lb4j.testing.FaultOracle;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The option table: what {@code --help} shows is what the parser does, and the builder's messages
+ * come out in the words of the command line.
+ */
+@ExtendWith(FaultOracle.class)
+class OptionTableTest {
+
+    /** Every option {@code --help} lists, as {@code [flag, value shown]} (value {@code ""} for a flag). */
+    private static List<String[]> helpLabels() {
+        List<String[]> labels = new ArrayList<>();
+        for (String line : Options.HELP.split("\n")) {
+            if (!line.startsWith("  --")) {
+                continue;
+            }
+            int end = line.indexOf("  ", 2);
+            for (String label : line.substring(2, end < 0 ? line.length() : end).split(", ")) {
+                int space = label.indexOf(' ');
+                labels.add(new String[] {space < 0 ? label : label.substring(0, space),
+                    space < 0 ? "" : label.substring(space + 1)});
+            }
+        }
+        return labels;
+    }
+
+    private static String refusal(String... more) {
+        return assertThrows(IllegalArgumentException.class, () -> Options.parse(CliRun.with(more))).getMessage();
+    }
+
+    @Test
+    void shouldTakeAValueExactlyWhereTheHelpShowsOne() {
+        List<String[]> labels = helpLabels();
+        assertTrue(labels.size() == OptionTable.ROWS.size(), labels.size() + " options in the help, "
+                + OptionTable.ROWS.size() + " rows");
+        for (String[] label : labels) {
+            String flag = label[0];
+            String shown = label[1];
+            if (shown.isEmpty()) {
+                assertEquals(flag + ": takes no value", refusal(flag + "=x"), flag);
+            } else if (shown.startsWith("[")) {
+                Options.parse(CliRun.with(flag)); // the value is optional
+            } else {
+                assertEquals(flag + ": missing value", refusal(flag), flag);
+            }
+        }
+    }
+
+    @Test
+    void shouldSayEverySettingOfTheBuilderAsTheFlagThatFeedsIt() {
+        int settings = 0;
+        for (Option row : OptionTable.ROWS) {
+            for (String setting : row.settings()) {
+                settings++;
+                assertEquals(row.flag() + ": 0 (expected: at least 1)",
+                        OptionTable.reword(setting + ": 0 (expected: >= 1)"), setting);
+            }
+        }
+        assertTrue(settings > 40, settings + " settings");
+    }
+
+    @Test
+    void shouldNameOtherSettingsButLeaveProseAndValuesAlone() {
+        assertEquals("--drain-pacing: 1m (expected: at most --drain-timeout 30s)",
+                OptionTable.reword("drainPacing: 1m (expected: <= drainTimeout 30s)"));
+        assertEquals("--accept-proxy-from: given without --accept-proxy-protocol (expected: both or neither)",
+                OptionTable.reword("acceptProxyFrom: given without acceptProxyProtocol(true) (expected: both or neither)"));
+        assertEquals("--backend: 'h:1' given twice (expected: each backend once)",
+                OptionTable.reword("backend: 'h:1' given twice (expected: each backend once)"));
+        assertEquals("--probe-ca: /etc/policy/ca.pem: no such file",
+                OptionTable.reword("trustCertificates: /etc/policy/ca.pem: no such file"));
+        assertEquals("--probe-insecure: given with --probe-ca ca.pem (expected: one or the other)",
+                OptionTable.reword("insecureTrustAnyCertificate: true with trustCertificates ca.pem (expected: one or the other)"));
+        assertEquals("path: 'a b' (expected: /PATH)", OptionTable.reword("path: 'a b' (expected: /PATH)"),
+                "a message that starts with no setting stays as it is");
+        assertFalse(OptionTable.reword("listenAddress: x").startsWith("--listen"), "only whole names");
+    }
+}
