@@ -1,17 +1,23 @@
 package io.lb4j;
 
+import io.lb4j.internal.AddressText;
 import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Config;
+import io.lb4j.internal.Durations;
 import io.lb4j.internal.Edge;
-import io.lb4j.internal.engine.Engine;
-import io.lb4j.internal.export.PrometheusText;
 import io.lb4j.internal.LongLivedSettings;
+import io.lb4j.internal.Pacing;
+import io.lb4j.internal.engine.Engine;
+import io.lb4j.internal.engine.EngineAccess;
+import io.lb4j.internal.export.PrometheusText;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -37,7 +43,7 @@ import java.util.concurrent.CompletionStage;
 public final class Balancer implements AutoCloseable {
 
     static {
-        io.lb4j.internal.engine.EngineAccess.install(balancer -> balancer.engine);
+        EngineAccess.install(balancer -> balancer.engine);
     }
 
     private final Engine engine;
@@ -198,11 +204,11 @@ public final class Balancer implements AutoCloseable {
      * @throws IllegalStateException before {@link #start()} or after {@link #close()}
      */
     public CompletionStage<DrainReport> drain(Backend backend, Duration window, Duration deadline, boolean reset) {
-        Config.positive("window", window);
+        Durations.positive("window", window);
         Objects.requireNonNull(deadline, "deadline");
         if (deadline.compareTo(window) < 0) {
-            throw new IllegalArgumentException("deadline: " + io.lb4j.internal.Durations.format(deadline)
-                    + " (expected: >= window " + io.lb4j.internal.Durations.format(window) + ")");
+            throw new IllegalArgumentException("deadline: " + Durations.format(deadline)
+                    + " (expected: >= window " + Durations.format(window) + ")");
         }
         return engine.drain(backend, window.toNanos(), deadline.toNanos(), reset);
     }
@@ -248,7 +254,7 @@ public final class Balancer implements AutoCloseable {
      * @throws IllegalArgumentException naming {@code close} when {@code timeout} is negative
      */
     public void close(Duration timeout) {
-        Duration wait = Config.nonNegative("close", timeout);
+        Duration wait = Durations.nonNegative("close", timeout);
         // saturated, so that a deadline computed from it cannot overflow
         engine.close(wait.compareTo(Duration.ofDays(36_500)) > 0 ? Duration.ofDays(36_500).toNanos() : wait.toNanos());
     }
@@ -308,7 +314,7 @@ public final class Balancer implements AutoCloseable {
      * @throws IllegalStateException as {@link #handOver()}
      */
     public void handOver(Duration drain) {
-        engine.handOver(Config.nonNegative("handOver drain", drain).toNanos());
+        engine.handOver(Durations.nonNegative("handOver drain", drain).toNanos());
     }
 
     /**
@@ -481,7 +487,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder slowStart(Duration window) {
-            this.slowStart = Config.positive("slowStart", window);
+            this.slowStart = Durations.positive("slowStart", window);
             return this;
         }
 
@@ -516,7 +522,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder probeInterval(Duration interval) {
-            this.probeInterval = Config.positive("probeInterval", interval);
+            this.probeInterval = Durations.positive("probeInterval", interval);
             return this;
         }
 
@@ -527,7 +533,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder probeTimeout(Duration timeout) {
-            this.probeTimeout = Config.positive("probeTimeout", timeout);
+            this.probeTimeout = Durations.positive("probeTimeout", timeout);
             return this;
         }
 
@@ -574,7 +580,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder idleTimeout(Duration timeout) {
-            this.idleTimeout = Config.nonNegative("idleTimeout", timeout);
+            this.idleTimeout = Durations.nonNegative("idleTimeout", timeout);
             return this;
         }
 
@@ -596,7 +602,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = Config.positive("connectTimeout", timeout);
+            this.connectTimeout = Durations.positive("connectTimeout", timeout);
             return this;
         }
 
@@ -632,7 +638,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder drainTimeout(Duration timeout) {
-            this.drainTimeout = Config.nonNegative("drainTimeout", timeout);
+            this.drainTimeout = Durations.nonNegative("drainTimeout", timeout);
             return this;
         }
 
@@ -796,7 +802,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder drainPacing(Duration window) {
-            this.drainPacing = Config.nonNegative("drainPacing", window);
+            this.drainPacing = Durations.nonNegative("drainPacing", window);
             return this;
         }
 
@@ -859,7 +865,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder frontHealthGrace(Duration grace) {
-            this.frontHealthGrace = Config.nonNegative("frontHealthGrace", grace);
+            this.frontHealthGrace = Durations.nonNegative("frontHealthGrace", grace);
             return this;
         }
 
@@ -876,9 +882,9 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder tcpKeepAlive(Duration idle) {
-            Config.nonNegative("tcpKeepAlive", idle);
+            Durations.nonNegative("tcpKeepAlive", idle);
             if (!idle.isZero() && idle.compareTo(Duration.ofSeconds(1)) < 0) {
-                throw new IllegalArgumentException("tcpKeepAlive: " + io.lb4j.internal.Durations.format(idle)
+                throw new IllegalArgumentException("tcpKeepAlive: " + Durations.format(idle)
                         + " (expected: 0 or >= 1s)");
             }
             this.tcpKeepAlive = idle;
@@ -964,7 +970,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder queueTimeout(Duration timeout) {
-            this.queueTimeout = Config.nonNegative("queueTimeout", timeout);
+            this.queueTimeout = Durations.nonNegative("queueTimeout", timeout);
             return this;
         }
 
@@ -996,9 +1002,9 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder rebalance(Duration interval, double maxSpread, double maxSharePerMinute) {
-            Config.nonNegative("rebalance interval", interval);
+            Durations.nonNegative("rebalance interval", interval);
             if (interval.compareTo(Duration.ofMillis(10)) < 0) {
-                throw new IllegalArgumentException("rebalance interval: " + io.lb4j.internal.Durations.format(interval)
+                throw new IllegalArgumentException("rebalance interval: " + Durations.format(interval)
                         + " (expected: >= 10ms)");
             }
             if (!(maxSpread > 0) || Double.isInfinite(maxSpread)) {
@@ -1081,7 +1087,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder closeRemovedAfter(Duration grace) {
-            this.closeRemovedAfter = Config.nonNegative("closeRemovedAfter", grace);
+            this.closeRemovedAfter = Durations.nonNegative("closeRemovedAfter", grace);
             return this;
         }
 
@@ -1115,7 +1121,7 @@ public final class Balancer implements AutoCloseable {
             if (registry == null && backends.isEmpty()) {
                 throw new IllegalArgumentException("backends: none given (expected: backend(...) or registry(...))");
             }
-            java.util.Set<String> names = new java.util.HashSet<>();
+            Set<String> names = new HashSet<>();
             for (Backend b : backends) {
                 if (!names.add(b.name())) {
                     throw new IllegalArgumentException("backend: '" + b.name() + "' given twice (expected: each backend once)");
@@ -1126,8 +1132,8 @@ public final class Balancer implements AutoCloseable {
                         "acceptProxyFrom: given without acceptProxyProtocol(true) (expected: both or neither)");
             }
             if (drainPacing.compareTo(drainTimeout) > 0) {
-                throw new IllegalArgumentException("drainPacing: " + io.lb4j.internal.Durations.format(drainPacing)
-                        + " (expected: <= drainTimeout " + io.lb4j.internal.Durations.format(drainTimeout) + ")");
+                throw new IllegalArgumentException("drainPacing: " + Durations.format(drainPacing)
+                        + " (expected: <= drainTimeout " + Durations.format(drainTimeout) + ")");
             }
             if (frontHealth == null && (frontHealthMode != null || frontHealthMinBackends != null
                     || frontHealthGrace != null)) {
@@ -1139,27 +1145,28 @@ public final class Balancer implements AutoCloseable {
                 for (InetSocketAddress address : listen) {
                     if (address.getPort() == 0) {
                         throw new IllegalArgumentException("reusePort: listen address "
-                                + io.lb4j.internal.AddressText.format(address) + " has port 0 (expected: a fixed port, "
+                                + AddressText.format(address) + " has port 0 (expected: a fixed port, "
                                 + "which a successor can bind too)");
                     }
                 }
             }
-            LongLivedSettings lifecycle = new LongLivedSettings(drainPacing.toNanos(), frontHealth,
+            LongLivedSettings longLived = new LongLivedSettings(drainPacing.toNanos(), frontHealth,
                     frontHealthMode == FrontHealthMode.TCP, frontHealthMinBackends == null ? 1 : frontHealthMinBackends,
                     frontHealthGrace == null ? 0 : frontHealthGrace.toNanos(), tcpKeepAlive.toNanos(),
-                    new io.lb4j.internal.Pacing(acceptRate, acceptBurst, backendConnectRate,
+                    new Pacing(acceptRate, acceptBurst, backendConnectRate,
                             rebalanceInterval.toNanos(), rebalanceMaxSpread, rebalanceMaxShare,
                             queueTimeout.toNanos(), maxQueued), reusePort);
             Edge edge = new Edge(proxyProtocol, acceptProxyProtocol, acceptProxyFrom, maxConnections,
                     maxConnectionsPerClient, allow, deny);
             BackendRegistry source = registry != null ? registry : BackendRegistry.fixed(backends);
-            return new Balancer(new Config(List.copyOf(listen), source, rampedPolicy(), probe,
-                    probeInterval.toNanos(), probeTimeout.toNanos(), unhealthyThreshold, healthyThreshold,
-                    probePort, idleTimeout.toNanos(), resetOnIdle, connectTimeout.toNanos(), connectAttempts,
-                    eventLoops, drainTimeout.toNanos(), listener, edge, metricsAddress, jmx,
-                    new Config.Health(initialHealth, passiveFailureThreshold, closeOnUnhealthy, panicMode),
-                    closeRemovedAfter == null ? -1 : closeRemovedAfter.toNanos(), closeOnAdminDown, lifecycle),
-                    name);
+            Config.Probing probing = new Config.Probing(probe, probeInterval.toNanos(), probeTimeout.toNanos(),
+                    unhealthyThreshold, healthyThreshold, probePort);
+            Config.Health health = new Config.Health(initialHealth, passiveFailureThreshold, panicMode,
+                    closeOnUnhealthy, closeOnAdminDown, closeRemovedAfter == null ? -1 : closeRemovedAfter.toNanos());
+            Config.Relaying relaying = new Config.Relaying(eventLoops, idleTimeout.toNanos(), resetOnIdle,
+                    connectTimeout.toNanos(), connectAttempts, drainTimeout.toNanos());
+            return new Balancer(new Config(List.copyOf(listen), source, rampedPolicy(), probing, health, relaying, edge,
+                    new Config.Operations(metricsAddress, jmx, listener), longLived), name);
         }
     }
 }

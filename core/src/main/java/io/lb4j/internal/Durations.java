@@ -1,16 +1,36 @@
 package io.lb4j.internal;
 
 import java.time.Duration;
+import java.util.Objects;
 
 /**
  * The one duration syntax of the CLI contract: {@code 0}, or a positive integer followed by
- * {@code ms}, {@code s}, {@code m} or {@code h}; no fractions, no compound forms.
+ * {@code ms}, {@code s}, {@code m} or {@code h}; no fractions, no compound forms. Also the checks of
+ * duration settings, shared by the builder and the CLI so that both word their errors alike.
  */
 public final class Durations {
     /** The longest duration accepted: far beyond any timeout, far below where nanosecond arithmetic overflows. */
     public static final Duration MAX = Duration.ofHours(100_000);
 
     private Durations() {
+    }
+
+    /** Rejects null, zero and negative durations. */
+    public static Duration positive(String setting, Duration value) {
+        Objects.requireNonNull(value, setting);
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(setting + ": " + format(value) + " (expected: > 0)");
+        }
+        return value;
+    }
+
+    /** Rejects null and negative durations. */
+    public static Duration nonNegative(String setting, Duration value) {
+        Objects.requireNonNull(value, setting);
+        if (value.isNegative()) {
+            throw new IllegalArgumentException(setting + ": " + format(value) + " (expected: >= 0)");
+        }
+        return value;
     }
 
     /**

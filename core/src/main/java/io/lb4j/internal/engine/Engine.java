@@ -84,7 +84,7 @@ public final class Engine {
         this.threadPrefix = name == null ? "lb4j-" : "lb4j-" + name + "-";
         this.config = config;
         this.listeners = new Listeners(faults);
-        this.events = new ConnectionEvents(config.listener(), faults);
+        this.events = new ConnectionEvents(config.operations().listener(), faults);
         this.operations = new Operations(name, faults);
     }
 
@@ -113,8 +113,8 @@ public final class Engine {
     }
 
     private void startUp() {
-        Warmup.run(config.probe() != null);
-        int n = config.eventLoops();
+        Warmup.run(config.probing().probe() != null);
+        int n = config.relaying().eventLoops();
         loops = new EventLoop[n];
         for (int i = 0; i < n; i++) {
             loops[i] = new EventLoop(i, threadPrefix + "loop-" + i, faults);
@@ -125,13 +125,14 @@ public final class Engine {
         // before the first probes, so that a running recording sees every health change, the first ones included
         events.loadFlightEvents(threadPrefix + "init-jfr");
         Config.Health health = config.health();
-        pool = new Pool(config.policy(), n, config.probe() != null, health.initial(), health.panicMode(), faults);
+        pool = new Pool(config.policy(), n, config.probing().probe() != null, health.initial(), health.panicMode(),
+                faults);
         membership = new Membership(config, pool, control, live, events, operations, faults);
         HealthChecker checker = membership.probe(loops, threadPrefix);
         if (checker != null) {
             events.probedBy(checker);
         }
-        Pacing pacing = config.lifecycle().pacing();
+        Pacing pacing = config.longLived().pacing();
         pool.connectRate(pacing.backendConnectRate());
         queue = new WaitQueue(pacing.queueTimeoutNs(), pacing.maxQueued(), n);
         if (queue.enabled()) {
@@ -143,20 +144,21 @@ public final class Engine {
         config.registry().start(membership::snapshot);
         Admission admission = new Admission(config.edge(), pacing.acceptRate() == 0 ? null
                 : new TokenBucket(pacing.acceptRate(), pacing.acceptBurst(), System.nanoTime()));
-        RelayContext relay = new RelayContext(pool, config.idleTimeoutNs(), config.resetOnIdle(),
-                config.connectTimeoutNs(), config.connectAttempts(), events, admission,
-                config.lifecycle().keepAliveIdleNs(), queue);
-        boolean shared = config.lifecycle().reusePort();
+        Config.Relaying relaying = config.relaying();
+        RelayContext relay = new RelayContext(pool, relaying.idleTimeoutNs(), relaying.resetOnIdle(),
+                relaying.connectTimeoutNs(), relaying.connectAttempts(), events, admission,
+                config.longLived().keepAliveIdleNs(), queue);
+        boolean shared = config.longLived().reusePort();
         if (!shared) {
             for (InetSocketAddress requested : config.listen()) {
                 listeners.bind(relay, loops, requested, false);
             }
         }
-        if (config.metricsAddress() != null) {
-            operations.bindStatus(config.metricsAddress(), loops[0], this::statsAsync,
+        if (config.operations().metricsAddress() != null) {
+            operations.bindStatus(config.operations().metricsAddress(), loops[0], this::statsAsync,
                     query -> ExplainJson.render(explain(ExplainJson.client(query))), shared);
         }
-        operations.bindFrontHealth(config.lifecycle(), loops[loops.length - 1], this::frontHealthy);
+        operations.bindFrontHealth(config.longLived(), loops[loops.length - 1], this::frontHealthy);
         for (EventLoop loop : loops) {
             loop.start();
         }
@@ -182,7 +184,7 @@ public final class Engine {
             }
             LOG.log(Level.INFO, ReusePort.migrateReqLine(ReusePort.migrateReq()));
         }
-        if (config.jmx()) {
+        if (config.operations().jmx()) {
             String label = name != null ? name : AddressText.format(listeners.frontends().get(0).address());
             operations.registerMBeans(label, this::stats, pool::members, control);
         }
@@ -205,7 +207,7 @@ public final class Engine {
         for (BackendState member : pool.members()) {
             firsts.add(member.firstProbe());
         }
-        long waitMs = config.probeTimeoutNs() / 1_000_000 + 1_000;
+        long waitMs = config.probing().timeoutNs() / 1_000_000 + 1_000;
         try {
             CompletableFuture.allOf(firsts.toArray(new CompletableFuture<?>[0])).get(waitMs, TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
@@ -239,7 +241,7 @@ public final class Engine {
                 usable++;
             }
         }
-        return usable >= config.lifecycle().frontHealthMinBackends();
+        return usable >= config.longLived().frontHealthMinBackends();
     }
 
     /** See {@link io.lb4j.Balancer#frontHealthAddress()}. */
@@ -322,7 +324,7 @@ public final class Engine {
         }
         requireRunning("explain");
         InetSocketAddress frontend = listeners.frontends().get(0).address();
-        return Explainer.explain(client, frontend, pool, config.connectAttempts(), faults);
+        return Explainer.explain(client, frontend, pool, config.relaying().connectAttempts(), faults);
     }
 
     /** See {@link io.lb4j.Balancer#drain(Backend, Duration, Duration, boolean)}. */
@@ -336,7 +338,7 @@ public final class Engine {
 
     /** Whether the listeners are shared with {@code SO_REUSEPORT} (so must the admin API's be). */
     public boolean reusePort() {
-        return config.lifecycle().reusePort();
+        return config.longLived().reusePort();
     }
 
     /** The loop that serves operations endpoints (metrics, admin). */
@@ -401,7 +403,7 @@ public final class Engine {
         Rebalancer r;
         synchronized (this) {
             if (rebalancer == null) {
-                Pacing p = config.lifecycle().pacing();
+                Pacing p = config.longLived().pacing();
                 rebalancer = new Rebalancer(loops[0], control, () -> pool.current().members(), live::list,
                         new Pacing(p.acceptRate(), p.acceptBurst(), p.backendConnectRate(), 1_000_000_000L, 0.2, 0.1,
                                 p.queueTimeoutNs(), p.maxQueued()),
@@ -431,12 +433,12 @@ public final class Engine {
 
     /** See {@link io.lb4j.Balancer#close()}. */
     public void close() {
-        close(config.lifecycle().frontHealthGraceNs(), config.drainTimeoutNs());
+        close(config.longLived().frontHealthGraceNs(), config.relaying().drainTimeoutNs());
     }
 
     /** See {@link io.lb4j.Balancer#close(Duration)}: grace and drain together within {@code timeoutNs}. */
     public void close(long timeoutNs) {
-        long graceNs = Math.min(config.lifecycle().frontHealthGraceNs(), timeoutNs);
+        long graceNs = Math.min(config.longLived().frontHealthGraceNs(), timeoutNs);
         close(graceNs, timeoutNs - graceNs);
     }
 
@@ -461,7 +463,7 @@ public final class Engine {
         listeners.stop(stopped);
         operations.stopAccepting(stopped);
         LoopTasks.joinQuietly(CompletableFuture.allOf(stopped.toArray(new CompletableFuture<?>[0])), 5_000);
-        drainThenStop(config.lifecycle().drainPacingNs(), drainTimeoutNs);
+        drainThenStop(config.longLived().drainPacingNs(), drainTimeoutNs);
     }
 
     /**
@@ -486,7 +488,7 @@ public final class Engine {
     public void handOver(long pacedNs) {
         List<Frontend> handed;
         synchronized (this) {
-            if (!config.lifecycle().reusePort()) {
+            if (!config.longLived().reusePort()) {
                 throw new IllegalStateException("handOver: reusePort is off (expected: a balancer built with "
                         + "reusePort(true), so that its successor can bind the same addresses)");
             }
@@ -512,8 +514,8 @@ public final class Engine {
         frontDown = true;
         operations.handOver();
         int taken = listeners.handOver();
-        long pacingNs = pacedNs >= 0 ? pacedNs : config.lifecycle().drainPacingNs();
-        long timeoutNs = pacedNs >= 0 ? pacedNs : config.drainTimeoutNs();
+        long pacingNs = pacedNs >= 0 ? pacedNs : config.longLived().drainPacingNs();
+        long timeoutNs = pacedNs >= 0 ? pacedNs : config.relaying().drainTimeoutNs();
         StringBuilder addresses = new StringBuilder();
         for (Frontend frontend : handed) {
             addresses.append(addresses.length() == 0 ? "" : " ").append(AddressText.format(frontend.address()));

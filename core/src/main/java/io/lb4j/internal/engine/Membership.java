@@ -75,7 +75,8 @@ final class Membership implements HealthChecker.StateSink {
      * executor of their own ({@value #BLOCKING_PROBE_THREADS} threads, named {@code PREFIXprobe-N}).
      */
     HealthChecker probe(EventLoop[] loops, String threadPrefix) {
-        if (config.probe() == null) {
+        Config.Probing probing = config.probing();
+        if (probing.probe() == null) {
             return null;
         }
         AtomicInteger probeThreads = new AtomicInteger();
@@ -85,8 +86,8 @@ final class Membership implements HealthChecker.StateSink {
                 new ArrayBlockingQueue<>(1024),
                 r -> LoopTasks.daemon(r, threadPrefix + "probe-" + probeThreads.incrementAndGet()));
         blocking.allowCoreThreadTimeOut(true);
-        checker = new HealthChecker(config.probe(), loops, config.probeIntervalNs(), config.probeTimeoutNs(),
-                config.unhealthyThreshold(), config.healthyThreshold(), config.probePort(), blocking, faults, this,
+        checker = new HealthChecker(probing.probe(), loops, probing.intervalNs(), probing.timeoutNs(),
+                probing.unhealthyThreshold(), probing.healthyThreshold(), probing.port(), blocking, faults, this,
                 config.health().passiveFailureThreshold(), config.edge().sendProxy());
         return checker;
     }
@@ -127,12 +128,12 @@ final class Membership implements HealthChecker.StateSink {
             for (BackendState removed : change.removed()) {
                 LOG.log(Level.DEBUG, () -> "backend " + removed.backend().name() + " left");
                 operations.backendRemoved(removed.backend().name());
-                if (config.removedGraceNs() >= 0) {
-                    live.closeAfter(removed, config.removedGraceNs(), "backend removed");
+                if (config.health().removedGraceNs() >= 0) {
+                    live.closeAfter(removed, config.health().removedGraceNs(), "backend removed");
                 }
             }
             for (BackendState down : change.adminDown()) {
-                if (config.closeOnAdminDown()) {
+                if (config.health().closeOnAdminDown()) {
                     live.close(down, "backend admin down");
                 }
             }

@@ -44,6 +44,6 @@ final class Policies {
 
     /** The slow-start window in nanoseconds, checked. */
     static long slowStartNs(Duration window) {
-        return io.lb4j.internal.Config.positive("slowStart", window).toNanos();
+        return io.lb4j.internal.Durations.positive("slowStart", window).toNanos();
     }
 }
