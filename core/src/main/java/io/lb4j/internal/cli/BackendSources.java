@@ -34,9 +34,9 @@ final class BackendSources {
         for (int i = 1; i < parts.length; i++) {
             String part = parts[i];
             if (part.startsWith("weight=")) {
-                b = b.withWeight(Option.integer("--backend weight", part.substring("weight=".length())));
+                b = b.withWeight(Values.integer("--backend weight", part.substring("weight=".length())));
             } else if (part.startsWith("max-connections=")) {
-                b = b.withMaxConnections(Option.integer("--backend max-connections",
+                b = b.withMaxConnections(Values.integer("--backend max-connections",
                         part.substring("max-connections=".length())));
             } else {
                 throw new IllegalArgumentException("--backend: '" + value
@@ -59,7 +59,7 @@ final class BackendSources {
         if (colon <= 0) {
             throw new IllegalArgumentException("--backends-dns: '" + value + "' (expected: NAME:PORT)");
         }
-        dnsPorts.add(Option.integer("--backends-dns port", value.substring(colon + 1), 1, 65535));
+        dnsPorts.add(Values.integer("--backends-dns port", value.substring(colon + 1), 1, 65535));
         dnsNames.add(value.substring(0, colon));
     }
 

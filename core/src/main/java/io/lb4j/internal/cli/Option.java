@@ -1,7 +1,6 @@
 package io.lb4j.internal.cli;
 
 import io.lb4j.Balancer;
-import io.lb4j.internal.Durations;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +36,7 @@ record Option(String flag, String arg, Arity arity, List<String> settings, Apply
     /** Applies a row's value; an {@link IllegalArgumentException} is a bad option (exit 2). */
     @FunctionalInterface
     interface Apply {
-        void apply(Options target, String value);
+        void apply(Settings target, String value);
     }
 
     Option {
@@ -56,7 +55,7 @@ record Option(String flag, String arg, Arity arity, List<String> settings, Apply
     // ---- rows by the kind of value they take ----
 
     /** A flag that turns a setting on. */
-    static Option flag(String flag, String setting, Consumer<Options> on, String... help) {
+    static Option flag(String flag, String setting, Consumer<Settings> on, String... help) {
         return new Option(flag, null, Arity.NONE, settings(setting), (o, v) -> on.accept(o), List.of(help));
     }
 
@@ -80,7 +79,7 @@ record Option(String flag, String arg, Arity arity, List<String> settings, Apply
     private static Option durationRow(String flag, String setting, boolean zero,
                                       BiConsumer<Balancer.Builder, Duration> setter, String[] help) {
         return value(flag, "D", setting, (o, text) -> {
-            Duration d = duration(flag, text, zero);
+            Duration d = Values.duration(flag, text, zero);
             try {
                 setter.accept(o.builder(), d);
             } catch (IllegalArgumentException e) {
@@ -91,82 +90,23 @@ record Option(String flag, String arg, Arity arity, List<String> settings, Apply
 
     /** An integer the setter checks. */
     static Option number(String flag, String setting, ObjIntConsumer<Balancer.Builder> setter, String... help) {
-        return value(flag, "N", setting, (o, text) -> setter.accept(o.builder(), integer(flag, text)), help);
+        return value(flag, "N", setting, (o, text) -> setter.accept(o.builder(), Values.integer(flag, text)), help);
     }
 
     /** An integer in the range the contract gives its {@code N}. */
     static Option number(String flag, int min, int max, String setting, ObjIntConsumer<Balancer.Builder> setter,
                          String... help) {
-        return value(flag, "N", setting, (o, text) -> setter.accept(o.builder(), integer(flag, text, min, max)), help);
+        return value(flag, "N", setting, (o, text) -> setter.accept(o.builder(), Values.integer(flag, text, min, max)), help);
     }
 
     /** One of the names in {@code choices}. */
     static <T> Option choice(String flag, String arg, String setting, Map<String, T> choices,
                              BiConsumer<Balancer.Builder, T> setter, String... help) {
-        return value(flag, arg, setting, (o, text) -> setter.accept(o.builder(), choice(flag, text, choices)), help);
+        return value(flag, arg, setting, (o, text) -> setter.accept(o.builder(), Values.choice(flag, text, choices)), help);
     }
 
     private static List<String> settings(String setting) {
         return setting == null ? List.of() : List.of(setting.split("\\|"));
-    }
-
-    // ---- value syntax ----
-
-    /** The contract's duration syntax; {@code 0} only when {@code zero}. */
-    static Duration duration(String what, String text, boolean zero) {
-        Duration d;
-        try {
-            d = Durations.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(what + ": " + e.getMessage());
-        }
-        if (d.isZero() && !zero) {
-            throw new IllegalArgumentException(what + ": '0' (expected: a positive duration such as 5s)");
-        }
-        return d;
-    }
-
-    /** An integer of plain ASCII digits that fits an {@code int}; the setter checks its range. */
-    static int integer(String what, String text) {
-        // ASCII only: Long.parseLong also takes '+' and other scripts' digits
-        if (!text.matches("-?[0-9]{1,10}") || Long.parseLong(text) != (int) Long.parseLong(text)) {
-            throw new IllegalArgumentException(what + ": '" + text + "' (expected: an integer)");
-        }
-        return Integer.parseInt(text);
-    }
-
-    /** An integer of plain ASCII digits from {@code min} to {@code max}. */
-    static int integer(String what, String text, int min, int max) {
-        if (!text.matches("-?[0-9]{1,18}")) {
-            throw new IllegalArgumentException(what + ": '" + text + "' (expected: an integer " + min + "-" + max + ")");
-        }
-        long n = Long.parseLong(text);
-        if (n < min || n > max) {
-            throw new IllegalArgumentException(what + ": " + text + " (expected: " + min + "-" + max + ")");
-        }
-        return (int) n;
-    }
-
-    /** A decimal above 0 and at most {@code max}, plain ASCII digits with an optional fraction ({@code 0.2}). */
-    static double fraction(String what, String text, int max) {
-        if (!text.matches("[0-9]{1,6}(\\.[0-9]{1,6})?")) {
-            throw new IllegalArgumentException(what + ": '" + text + "' (expected: a decimal number such as 0.2)");
-        }
-        double d = Double.parseDouble(text);
-        if (!(d > 0) || d > max) {
-            throw new IllegalArgumentException(what + ": " + text + " (expected: above 0 and at most " + max + ")");
-        }
-        return d;
-    }
-
-    /** The value {@code text} names in {@code choices}. */
-    static <T> T choice(String what, String text, Map<String, T> choices) {
-        T value = choices.get(text);
-        if (value == null) {
-            throw new IllegalArgumentException(what + ": '" + text + "' (expected: "
-                    + String.join(", ", choices.keySet()) + ")");
-        }
-        return value;
     }
 
     /**

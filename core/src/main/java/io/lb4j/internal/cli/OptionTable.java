@@ -23,7 +23,7 @@ import java.util.function.Supplier;
 /**
  * Every option of the command line, one {@link Option} row each, in the order {@code --help} lists
  * them: most rows hand their value straight to a {@link Balancer.Builder} setter, the rest to the
- * runner's own settings in {@link Options}. The help text and the wording of the builder's errors
+ * runner's own settings in {@link Settings}. The help text and the wording of the builder's errors
  * as options are made from these rows.
  */
 final class OptionTable {
@@ -62,7 +62,7 @@ final class OptionTable {
             positive("--slow-start", "slowStart", Balancer.Builder::slowStart,
                     "ramp a backend that turns healthy from 5% to its full share over D",
                     "(weighted-round-robin, least-connections, power-of-two; default off)"),
-            value("--probe", "SPEC", null, Options::probe,
+            value("--probe", "SPEC", null, Settings::probe,
                     "tcp, http:/PATH (2xx is healthy), websocket:/PATH (101 with the",
                     "right Sec-WebSocket-Accept is healthy), https:/PATH and wss:/PATH",
                     "(the same over TLS, certificate verified against the JDK's trust",
@@ -148,7 +148,7 @@ final class OptionTable {
                     "repeatable: only these peers may send a PROXY header"),
             value("--metrics", "HOST:PORT", "metricsAddress", (o, v) -> o.builder().metricsAddress(v),
                     "serve GET /metrics (Prometheus text) and GET /stats (JSON)"),
-            flag("--access-log", null, Options::accessLogOn,
+            flag("--access-log", null, Settings::accessLogOn,
                     "one line per closed connection on standard output: time, client,",
                     "backend, duration, bytes to backend, bytes to client, reason"),
             value("--front-health", "HOST:PORT", "frontHealth", (o, v) -> o.builder().frontHealth(v),
@@ -172,7 +172,7 @@ final class OptionTable {
             duration("--tcp-keepalive", "tcpKeepAlive", Balancer.Builder::tcpKeepAlive,
                     "TCP keepalive idle time on both sides of each connection;",
                     "0 = off (default 2m, below Azure's 4-minute idle timeout)"),
-            value("--accept-rate", "N[,burst=M]", "acceptRate", Options::acceptRate,
+            value("--accept-rate", "N[,burst=M]", "acceptRate", Settings::acceptRate,
                     "accept at most N new connections per second, bursts of M (default",
                     "M = N); beyond it accepting pauses and clients wait in the backlog",
                     "(default off)"),
@@ -180,24 +180,24 @@ final class OptionTable {
                     "at most N new connections per second to each backend; a spent",
                     "backend is skipped for the next in the policy's order (default off)"),
             new Option("--rebalance", "[interval=D,spread=F,rate=F]", Option.Arity.OPTIONAL, List.of("rebalance"),
-                    Options::rebalance, List.of(
+                    Settings::rebalance, List.of(
                     "after a scale-out, close the oldest connections of the busiest",
                     "backends so clients reconnect elsewhere: checked every interval",
                     "(default 1s), when the spread is above spread (default 0.2 = 20%),",
                     "at most rate of a backend's connections per minute (default 0.1)")),
-            value("--admin", "HOST:PORT", null, Options::admin,
+            value("--admin", "HOST:PORT", null, Settings::admin,
                     "run-time admin API (HTTP + JSON): backends, their state and",
                     "weight, paced drains, connections, rebalance, explain (default off)"),
             value("--admin-token-file", "PATH", null, (o, v) -> o.adminTokenFile(Path.of(v)),
                     "first line: the token every admin request must carry as",
                     "Authorization: Bearer TOKEN; required unless --admin is loopback"),
-            flag("--reuse-port", "reusePort", Options::reusePortOn,
+            flag("--reuse-port", "reusePort", Settings::reusePortOn,
                     "bind the listeners with SO_REUSEPORT, so a successor can bind the",
                     "same addresses while this one runs (no check that the address is",
                     "free); SIGUSR2 then hands over: stop accepting once the queued",
                     "clients are taken, and drain as on SIGTERM (needs fixed ports)"),
-            flag("--help", null, Options::helpAsked, "print and exit"),
-            flag("--version", null, Options::versionAsked));
+            flag("--help", null, Settings::helpAsked, "print and exit"),
+            flag("--version", null, Settings::versionAsked));
 
     private static final Map<String, Option> BY_FLAG = new HashMap<>();
     /** Setting names as the builder's messages spell them, longest first, with the row that feeds each. */
