@@ -1,6 +1,7 @@
 package io.lb4j.internal.export;
 
 import java.util.Optional;
+import jdk.jfr.FlightRecorder;
 
 /**
  * The JDK Flight Recorder as lb4j meets it: {@code jdk.jfr} is an optional module ({@code requires
@@ -34,7 +35,7 @@ public final class Recorder {
             return false;
         }
         try {
-            return jdk.jfr.FlightRecorder.isInitialized(); // named in full: loaded only past the check above
+            return FlightRecorder.isInitialized();
         } catch (LinkageError e) {
             return false;
         }
