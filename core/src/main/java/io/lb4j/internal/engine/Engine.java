@@ -231,7 +231,7 @@ public final class Engine {
      * minimum of usable backends (drain, down and admin-down ones do not count), and no event loop has
      * failed. Lock-free.
      */
-    public boolean frontHealthy() {
+    private boolean frontHealthy() {
         if (frontDown || events.draining() || !loopsRunning || faults.loopFailures() > 0) {
             return false;
         }
@@ -281,7 +281,7 @@ public final class Engine {
      * The same snapshot without blocking: completes once every loop has contributed its share (for
      * callers on an event loop, such as the metrics endpoint).
      */
-    public CompletableFuture<BalancerStats> statsAsync() {
+    private CompletableFuture<BalancerStats> statsAsync() {
         return gather().whenDone();
     }
 
