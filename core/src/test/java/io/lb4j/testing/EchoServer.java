@@ -152,7 +152,9 @@ public final class EchoServer implements AutoCloseable {
         try {
             thread.join(5000);
             for (SelectionKey key : new ArrayList<>(selector.keys())) {
-                if (reset && key.channel() instanceof SocketChannel) {
+                // a connection the server dropped itself keeps its cancelled key until the next select,
+                // which the stopped thread never runs: its channel is closed already
+                if (reset && key.channel() instanceof SocketChannel && key.channel().isOpen()) {
                     ((SocketChannel) key.channel()).setOption(java.net.StandardSocketOptions.SO_LINGER, 0);
                 }
                 key.channel().close();

@@ -30,7 +30,8 @@ final class KeepAlive {
             return;
         }
         try {
-            channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            // the timings first: SO_KEEPALIVE arms the kernel's timer with the idle time set by then,
+            // so the socket never shows the system's 2-hour timer, not even between two calls
             if (extended(channel)) {
                 int idleSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, idleNs / 1_000_000_000L));
                 channel.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE, idleSeconds);
@@ -38,6 +39,7 @@ final class KeepAlive {
                         Math.min(INTERVAL_SECONDS, idleSeconds));
                 channel.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT, COUNT);
             }
+            channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
             // closed already, or the platform refuses: the connection works without keepalive
         }
