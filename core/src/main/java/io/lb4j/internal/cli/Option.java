@@ -64,26 +64,15 @@ record Option(String flag, String arg, Arity arity, List<String> settings, Apply
         return new Option(flag, arg, Arity.ONE, settings(setting), apply, List.of(help));
     }
 
-    /** A duration ({@code 0} allowed by the syntax; the setter says whether it means anything). */
+    /** A duration; the setter says whether {@code 0} means anything. */
     static Option duration(String flag, String setting, BiConsumer<Balancer.Builder, Duration> setter,
                            String... help) {
-        return durationRow(flag, setting, true, setter, help);
-    }
-
-    /** A duration the contract never spells {@code 0}. */
-    static Option positive(String flag, String setting, BiConsumer<Balancer.Builder, Duration> setter,
-                           String... help) {
-        return durationRow(flag, setting, false, setter, help);
-    }
-
-    private static Option durationRow(String flag, String setting, boolean zero,
-                                      BiConsumer<Balancer.Builder, Duration> setter, String[] help) {
         return value(flag, "D", setting, (o, text) -> {
-            Duration d = Values.duration(flag, text, zero);
+            Duration d = Values.duration(flag, text, true);
             try {
                 setter.accept(o.builder(), d);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(quoted(e.getMessage(), setting, text), e);
+                throw new IllegalArgumentException(asTyped(e.getMessage(), setting, text), e);
             }
         }, help);
     }
@@ -110,15 +99,18 @@ record Option(String flag, String arg, Arity arity, List<String> settings, Apply
     }
 
     /**
-     * A setter's message about a duration with the value as it was typed, quoted as the syntax errors
-     * quote it: {@code "tcpKeepAlive: 500ms (...)"} becomes {@code "tcpKeepAlive: '500ms' (...)"}.
+     * A setter's message about a duration in the words of the syntax errors: the value quoted as it was
+     * typed, and "positive" for "{@code > 0}" ({@code "probeInterval: 0 (expected: > 0)"} becomes
+     * {@code "probeInterval: '0' (expected: a positive duration such as 5s)"}).
      */
-    private static String quoted(String message, String setting, String text) {
+    private static String asTyped(String message, String setting, String text) {
         String start = setting + ": ";
         if (!message.startsWith(start)) {
             return message;
         }
         int end = message.indexOf(' ', start.length());
-        return start + "'" + text + "'" + (end < 0 ? "" : message.substring(end));
+        String rest = end < 0 ? "" : message.substring(end);
+        return start + "'" + text + "'"
+                + (rest.equals(" (expected: > 0)") ? " (expected: a positive duration such as 5s)" : rest);
     }
 }

@@ -4,7 +4,6 @@ import static io.lb4j.internal.cli.Option.choice;
 import static io.lb4j.internal.cli.Option.duration;
 import static io.lb4j.internal.cli.Option.flag;
 import static io.lb4j.internal.cli.Option.number;
-import static io.lb4j.internal.cli.Option.positive;
 import static io.lb4j.internal.cli.Option.value;
 
 import io.lb4j.Balancer;
@@ -59,7 +58,7 @@ final class OptionTable {
             choice("--policy", "NAME", "policy", POLICIES, (b, policy) -> b.policy(policy.get()),
                     "round-robin, weighted-round-robin, least-connections, power-of-two,",
                     "five-tuple, source-ip, source-ip-protocol (default five-tuple)"),
-            positive("--slow-start", "slowStart", Balancer.Builder::slowStart,
+            duration("--slow-start", "slowStart", Balancer.Builder::slowStart,
                     "ramp a backend that turns healthy from 5% to its full share over D",
                     "(weighted-round-robin, least-connections, power-of-two; default off)"),
             value("--probe", "SPEC", null, Settings::probe,
@@ -84,9 +83,9 @@ final class OptionTable {
                     "its private key, PEM, unencrypted PKCS#8 (BEGIN PRIVATE KEY)"),
             number("--probe-port", 1, 65535, "probePort", Balancer.Builder::probePort,
                     "probe this port instead of the backend's own"),
-            positive("--probe-interval", "probeInterval", Balancer.Builder::probeInterval,
+            duration("--probe-interval", "probeInterval", Balancer.Builder::probeInterval,
                     "start to start, +-10% jitter (default 5s)"),
-            positive("--probe-timeout", "probeTimeout", Balancer.Builder::probeTimeout,
+            duration("--probe-timeout", "probeTimeout", Balancer.Builder::probeTimeout,
                     "(default 2s)"),
             number("--unhealthy-threshold", 1, 1_000_000, "unhealthyThreshold", Balancer.Builder::unhealthyThreshold,
                     "consecutive failures that mark a backend down (default 2)"),
@@ -112,7 +111,7 @@ final class OptionTable {
                     "close a pair idle this long; 0 = never (default 4m)"),
             flag("--tcp-reset-on-idle", "resetOnIdle", o -> o.builder().resetOnIdle(true),
                     "reset (RST) instead of FIN on idle timeout"),
-            positive("--connect-timeout", "connectTimeout", Balancer.Builder::connectTimeout,
+            duration("--connect-timeout", "connectTimeout", Balancer.Builder::connectTimeout,
                     "per backend connection attempt (default 3s)"),
             number("--connect-attempts", 1, 1000, "connectAttempts", Balancer.Builder::connectAttempts,
                     "backends tried per client connection (default 3)"),
@@ -258,7 +257,7 @@ final class OptionTable {
      * returned as it is.
      */
     static String reword(String message) {
-        Map.Entry<String, Option> lead = setting(message, 0);
+        Map.Entry<String, Option> lead = setting(message, 0, ": ");
         if (lead == null) {
             return message;
         }
@@ -272,7 +271,7 @@ final class OptionTable {
         while (at < rest.length()) {
             int end = rest.indexOf(' ', at);
             end = end < 0 ? rest.length() : end;
-            Map.Entry<String, Option> named = at > 0 && rest.charAt(at - 1) == ' ' ? setting(rest, at) : null;
+            Map.Entry<String, Option> named = at > 0 && rest.charAt(at - 1) == ' ' ? setting(rest, at, " ,)") : null;
             if (named != null && (expected < 0 || at < expected || !named.getKey().equals(named.getKey().toLowerCase()))) {
                 out.append(named.getValue().flag());
                 at += named.getKey().length();
@@ -291,13 +290,16 @@ final class OptionTable {
         return out.toString();
     }
 
-    /** The longest setting name at {@code from} in {@code text} that ends a word there, or {@code null}. */
-    private static Map.Entry<String, Option> setting(String text, int from) {
+    /**
+     * The longest setting name at {@code from} in {@code text} that ends there with one of {@code ends},
+     * at the end of the text, or with {@code (true)}; {@code null} when none does.
+     */
+    private static Map.Entry<String, Option> setting(String text, int from, String ends) {
         for (Map.Entry<String, Option> entry : GLOSSARY) {
             String name = entry.getKey();
             int end = from + name.length();
-            if (text.startsWith(name, from) && end < text.length()
-                    && (text.charAt(end) == ':' || text.charAt(end) == ' ' || text.startsWith("(true)", end))) {
+            if (text.startsWith(name, from) && (end == text.length() || ends.indexOf(text.charAt(end)) >= 0
+                    || text.startsWith("(true)", end))) {
                 return entry;
             }
         }

@@ -82,6 +82,9 @@ class OptionTableTest {
                 OptionTable.reword("trustCertificates: /etc/policy/ca.pem: no such file"));
         assertEquals("--probe-insecure: given with --probe-ca ca.pem (expected: one or the other)",
                 OptionTable.reword("insecureTrustAnyCertificate: true with trustCertificates ca.pem (expected: one or the other)"));
+        assertEquals("--reuse-port: --listen policy:0 has port 0 (expected: a fixed port)",
+                OptionTable.reword("reusePort: listen address policy:0 has port 0 (expected: a fixed port)"),
+                "a value that starts with a setting's name is a value");
         assertEquals("path: 'a b' (expected: /PATH)", OptionTable.reword("path: 'a b' (expected: /PATH)"),
                 "a message that starts with no setting stays as it is");
         assertFalse(OptionTable.reword("listenAddress: x").startsWith("--listen"), "only whole names");
