@@ -1,7 +1,11 @@
 package io.lb4j;
 
 import java.net.InetSocketAddress;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 
 /**
  * An immutable snapshot of the balancer's counters, taken by {@link Balancer#stats()}.
@@ -56,9 +60,9 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
     public BalancerStats {
         listeners = List.copyOf(listeners);
         backends = List.copyOf(backends);
-        java.util.Objects.requireNonNull(acceptPauses, "acceptPauses");
-        java.util.Objects.requireNonNull(unserved, "unserved");
-        java.util.Objects.requireNonNull(queue, "queue");
+        Objects.requireNonNull(acceptPauses, "acceptPauses");
+        Objects.requireNonNull(unserved, "unserved");
+        Objects.requireNonNull(queue, "queue");
     }
 
     /**
@@ -172,7 +176,7 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
          * @throws NullPointerException when {@code probes} is {@code null}
          */
         public BackendStats {
-            java.util.Objects.requireNonNull(probes, "probes");
+            Objects.requireNonNull(probes, "probes");
         }
 
         /**
@@ -198,7 +202,7 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
      *     (a custom probe's own verdict), {@code error} (a probe that threw, failed its stage or gave
      *     no result)
      */
-    public record ProbeStats(long checks, long totalNanos, java.util.Map<String, Long> failures) {
+    public record ProbeStats(long checks, long totalNanos, Map<String, Long> failures) {
         /** The reasons of {@link #failures()}, in order. */
         public static final List<String> FAILURE_REASONS =
                 List.of("timeout", "connect", "status", "protocol", "unhealthy", "error");
@@ -212,7 +216,7 @@ public record BalancerStats(long activeConnections, long totalConnections, long 
          * @throws NullPointerException when {@code failures} is {@code null}
          */
         public ProbeStats {
-            failures = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(failures));
+            failures = Collections.unmodifiableMap(new LinkedHashMap<>(failures));
         }
     }
 }

@@ -50,7 +50,8 @@ public record Explanation(InetSocketAddress client, String policy, List<Choice> 
      *
      * <p>Reasons: {@code "unhealthy"}, {@code "admin-down"}, {@code "draining"} (admin state drain,
      * or a {@link Balancer#drain paced drain}), {@code "removed"}, {@code "unresolved"} (host not
-     * found), {@code "connection-limit"} (at its {@code maxConnections}), {@code "fallback"} (usable,
+     * found), {@code "connection-limit"} (at its {@code maxConnections}), {@code "connect-rate"} (its
+     * {@code backendConnectRate} has no token now), {@code "fallback"} (usable,
      * tried only if the connect to an earlier one fails), {@code "beyond-connect-attempts"} (usable,
      * but later in the order than {@code connectAttempts} reaches), {@code "not-chosen"} (usable, but
      * the policy would not offer it to this client).

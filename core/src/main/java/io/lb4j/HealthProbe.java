@@ -6,6 +6,7 @@ import io.lb4j.internal.probe.TcpProbe;
 import io.lb4j.internal.probe.WebSocketProbe;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Function;
 import java.util.function.IntPredicate;
@@ -172,7 +173,7 @@ public interface HealthProbe {
      */
     static HealthProbe https(String path, ProbeTls tls) {
         return new HttpProbe(path, status -> status >= 200 && status <= 299,
-                java.util.Objects.requireNonNull(tls, "tls").client());
+                Objects.requireNonNull(tls, "tls").client());
     }
 
     /**
@@ -196,7 +197,7 @@ public interface HealthProbe {
      * @throws IllegalArgumentException naming {@code path} when it is not an absolute path
      */
     static HealthProbe secureWebSocket(String path, ProbeTls tls) {
-        return new WebSocketProbe(path, java.util.Objects.requireNonNull(tls, "tls").client());
+        return new WebSocketProbe(path, Objects.requireNonNull(tls, "tls").client());
     }
 
     /**

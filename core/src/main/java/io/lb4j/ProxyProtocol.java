@@ -1,5 +1,8 @@
 package io.lb4j;
 
+import io.lb4j.internal.proxy.ProxyHeader;
+import java.nio.ByteBuffer;
+
 /**
  * The versions of HAProxy's PROXY protocol that a {@link Balancer} can send to its backends (see
  * {@link Balancer.Builder#proxyProtocol(ProxyProtocol)}), so that they learn the client's address.
@@ -22,8 +25,8 @@ public enum ProxyProtocol {
      * @return a new array holding the header
      */
     public byte[] localHeader() {
-        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(16);
-        io.lb4j.internal.proxy.ProxyHeader.encodeLocal(this, out);
+        ByteBuffer out = ByteBuffer.allocate(16);
+        ProxyHeader.encodeLocal(this, out);
         byte[] bytes = new byte[out.position()];
         out.flip().get(bytes);
         return bytes;

@@ -2,6 +2,7 @@ package io.lb4j;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.OptionalLong;
 
 /**
@@ -271,7 +272,7 @@ public final class ProxyTlvs {
             }
             text.append(String.format("0x%02x:", type(i)));
             int at = starts[i] + 3;
-            text.append(java.util.HexFormat.of().formatHex(wire, at, at + length(i)));
+            text.append(HexFormat.of().formatHex(wire, at, at + length(i)));
         }
         return text.append(']').toString();
     }

@@ -1,6 +1,7 @@
 package io.lb4j;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -185,6 +186,59 @@ class ExplainTest {
             assertTrue(v6.body().startsWith("{\"client\":\"[::1]:443\""), v6.body());
             assertEquals(400, MetricsEndpointTest.get(lb.metricsAddress(), "/explain?client=localhost:80").status());
             assertEquals(400, MetricsEndpointTest.get(lb.metricsAddress(), "/explain").status());
+        }
+    }
+
+    /**
+     * A backend whose connect rate is spent is passed by at connect (the relay's rule): explain says so,
+     * and the next connection really goes to the next in the order. A token comes back 1 s after it was
+     * taken, so a round counts only when it ran within that second; a slow round is run again.
+     */
+    @Test
+    void shouldReportTheConnectRateSkipAsTheRelayAppliesIt() throws Exception {
+        try (EchoServer a = EchoServer.start(); EchoServer b = EchoServer.start(); EchoServer c = EchoServer.start();
+             Balancer lb = Balancer.builder().listen("127.0.0.1:0").backend(a.hostPort()).backend(b.hostPort())
+                     .backend(c.hostPort()).policy(BalancingPolicy.sourceIp()).probe(null).eventLoops(1)
+                     .backendConnectRate(1).build()) {
+            lb.start();
+            InetSocketAddress front = lb.addresses().get(0);
+            boolean checked = false;
+            for (int round = 0; round < 10 && !checked; round++) {
+                Await.until("connections closed and every token back", () -> lb.connections().isEmpty()
+                        && lb.explain(CLIENT).candidates().stream().noneMatch(x -> "connect-rate".equals(x.reason())),
+                        WAIT);
+                Explanation before = lb.explain(CLIENT);
+                Backend owner = before.candidates().get(0).backend();
+                assertTrue(before.candidates().get(0).used(), before.toString());
+                long startNs = System.nanoTime();
+                try (Socket first = new Socket(front.getAddress(), front.getPort())) {
+                    first.setSoTimeout(10_000);
+                    ConnectionHandlesTest.roundTrip(first, 10);
+                    assertEquals(owner, lb.connections().get(0).backend(), "the slot owner took the first");
+                    Explanation spent = lb.explain(CLIENT);
+                    if (System.nanoTime() - startNs >= 900_000_000L) {
+                        continue; // the owner's token may be back already
+                    }
+                    Explanation.Choice skipped = spent.candidates().get(0);
+                    assertEquals(owner, skipped.backend(), spent.toString());
+                    assertFalse(skipped.used(), spent.toString());
+                    assertEquals("connect-rate", skipped.reason(), spent.toString());
+                    assertEquals("slot owner; connect rate 1/s spent", skipped.detail(), spent.toString());
+                    Backend next = spent.chosen();
+                    assertEquals(spent.candidates().get(1).backend(), next, "the next in the order: " + spent);
+                    try (Socket second = new Socket(front.getAddress(), front.getPort())) {
+                        second.setSoTimeout(10_000);
+                        ConnectionHandlesTest.roundTrip(second, 10);
+                        List<Connection> open = lb.connections(next);
+                        if (System.nanoTime() - startNs >= 900_000_000L) {
+                            continue; // the owner's token may have been back for the second
+                        }
+                        assertEquals(1, open.size(), "the real connection went where explain said: " + spent);
+                        checked = true;
+                    }
+                }
+            }
+            assertTrue(checked, "no round ran within the second a token lasts");
         }
     }
 }

@@ -4,9 +4,11 @@ import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.members;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.tngtech.archunit.base.DescribedPredicate;
+import com.tngtech.archunit.core.domain.Dependency;
 import com.tngtech.archunit.core.domain.JavaClass;
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.domain.JavaCodeUnit;
@@ -21,9 +23,16 @@ import com.tngtech.archunit.lang.SimpleConditionEvent;
 import com.tngtech.archunit.library.dependencies.SliceAssignment;
 import com.tngtech.archunit.library.dependencies.SliceIdentifier;
 import io.lb4j.testing.FaultOracle;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -41,6 +50,15 @@ class LayeringTest {
     /** The public types that build the hidden implementations: their factories are the only way in. */
     private static final Set<String> FACTORIES = Set.of("Balancer", "BalancingPolicy", "HealthProbe",
             "BackendRegistry", "ProxyProtocol", "ProbeTls");
+
+    /** Each factory type and the package of the implementations it builds. */
+    private static final Map<String, String> FACTORY_IMPLEMENTATIONS = Map.of(
+            "io.lb4j.Balancer", "io.lb4j.internal.engine",
+            "io.lb4j.BalancingPolicy", "io.lb4j.internal.policy",
+            "io.lb4j.HealthProbe", "io.lb4j.internal.probe",
+            "io.lb4j.ProbeTls", "io.lb4j.internal.probe",
+            "io.lb4j.BackendRegistry", "io.lb4j.internal.registry",
+            "io.lb4j.ProxyProtocol", "io.lb4j.internal.proxy");
 
     @Test
     void shouldImportTheMainClasses() {
@@ -93,12 +111,119 @@ class LayeringTest {
         slices().assignedFrom(internalPackages()).should().beFreeOfCycles().check(MAIN);
     }
 
+    /**
+     * No two internal classes import each other, directly or round a circle: each file can be read, and
+     * tested, before the ones that use it. Where a collaborator calls back into the class that uses it,
+     * it declares the small interface it needs (as {@code WaitQueue.Client}).
+     */
+    @Test
+    void shouldHaveNoImportCirclesAmongInternalClasses() {
+        assertEquals(List.of(), circles(topLevelGraph(true)), "import circles among internal classes");
+    }
+
+    /**
+     * A circle through the public package is allowed only between a factory type and the hidden
+     * implementations it builds ({@code BalancingPolicy} and {@code internal.policy}, ...): an internal
+     * class of any other package in such a circle (a settings record that names a plug point, used by
+     * a plug point's implementation) fails.
+     */
+    @Test
+    void shouldLetOnlyAFactoryAndItsImplementationsImportEachOther() {
+        List<String> wrong = new ArrayList<>();
+        for (Set<String> circle : circles(topLevelGraph(false))) {
+            Set<String> allowed = new TreeSet<>();
+            if (circle.stream().allMatch(member -> member.startsWith("io.lb4j.internal."))) {
+                continue; // among internal classes alone: the rule above
+            }
+            for (String member : circle) {
+                String implementations = FACTORY_IMPLEMENTATIONS.get(member);
+                if (implementations != null) {
+                    allowed.add(implementations);
+                }
+            }
+            for (String member : circle) {
+                String pkg = member.substring(0, member.lastIndexOf('.'));
+                if (pkg.startsWith("io.lb4j.internal") && !allowed.contains(pkg)) {
+                    wrong.add(member + " in the circle " + circle);
+                }
+            }
+        }
+        assertEquals(List.of(), wrong, "internal classes in a circle that is not a factory's over its implementations");
+    }
+
+    /**
+     * Which top-level classes each top-level class of the main code depends on (a nested class counts
+     * as its top-level one); with {@code internalOnly}, of the internal classes alone.
+     */
+    private static Map<String, Set<String>> topLevelGraph(boolean internalOnly) {
+        String scope = internalOnly ? "io.lb4j.internal" : "io.lb4j";
+        Map<String, Set<String>> graph = new TreeMap<>();
+        for (JavaClass c : MAIN) {
+            if (!c.getPackageName().startsWith(scope)) {
+                continue;
+            }
+            JavaClass from = topLevel(c);
+            Set<String> targets = graph.computeIfAbsent(from.getName(), k -> new TreeSet<>());
+            for (Dependency d : c.getDirectDependenciesFromSelf()) {
+                JavaClass target = topLevel(d.getTargetClass().getBaseComponentType());
+                if (target.getPackageName().startsWith(scope) && !target.equals(from)) {
+                    targets.add(target.getName());
+                }
+            }
+        }
+        return graph;
+    }
+
     @Test
     void shouldKeepTheRootInternalPackageALeaf() {
         noClasses().that().resideInAPackage("io.lb4j.internal")
                 .should().dependOnClassesThat().resideInAPackage("io.lb4j.internal.*..")
                 .because("io.lb4j.internal holds shared leaf helpers (addresses, durations, ranges, faults, settings)")
                 .check(MAIN);
+    }
+
+    /** Strongly connected components of more than one node (Tarjan), each as the names in it. */
+    private static List<Set<String>> circles(Map<String, Set<String>> graph) {
+        Map<String, Integer> index = new HashMap<>();
+        Map<String, Integer> low = new HashMap<>();
+        Deque<String> stack = new ArrayDeque<>();
+        Set<String> onStack = new HashSet<>();
+        List<Set<String>> found = new ArrayList<>();
+        for (String start : graph.keySet()) {
+            if (!index.containsKey(start)) {
+                connect(start, graph, index, low, stack, onStack, found);
+            }
+        }
+        return found;
+    }
+
+    private static void connect(String v, Map<String, Set<String>> graph, Map<String, Integer> index,
+                                Map<String, Integer> low, Deque<String> stack, Set<String> onStack,
+                                List<Set<String>> found) {
+        index.put(v, index.size());
+        low.put(v, index.get(v));
+        stack.push(v);
+        onStack.add(v);
+        for (String w : graph.getOrDefault(v, Set.of())) {
+            if (!index.containsKey(w)) {
+                connect(w, graph, index, low, stack, onStack, found);
+                low.put(v, Math.min(low.get(v), low.get(w)));
+            } else if (onStack.contains(w)) {
+                low.put(v, Math.min(low.get(v), index.get(w)));
+            }
+        }
+        if (low.get(v).equals(index.get(v))) {
+            Set<String> component = new TreeSet<>();
+            String w;
+            do {
+                w = stack.pop();
+                onStack.remove(w);
+                component.add(w);
+            } while (!w.equals(v));
+            if (component.size() > 1) {
+                found.add(component);
+            }
+        }
     }
 
     /** One slice per package under io.lb4j.internal, the root package included. */

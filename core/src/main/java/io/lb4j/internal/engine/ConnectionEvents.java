@@ -11,7 +11,7 @@ import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.probe.HealthChecker;
 import io.lb4j.internal.relay.ConnectionPair;
 import io.lb4j.internal.relay.Frontend;
-import io.lb4j.internal.relay.RelayContext;
+import io.lb4j.internal.relay.ConnectionPair.RelayContext;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,26 +1,24 @@
 package io.lb4j.internal.engine;
 
-import io.lb4j.Backend;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.Explanation;
-import io.lb4j.HealthState;
 import io.lb4j.internal.Faults;
+import io.lb4j.internal.policy.MaglevHash;
 import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.pool.Pool;
+import io.lb4j.internal.pool.Skip;
 import java.net.InetSocketAddress;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Answers {@link io.lb4j.Balancer#explain}: the policy's order for an asked client, read from the
  * current selection without advancing any policy state, and for every backend whether a new connection
  * would use it and why not. Apart from the engine so that the answer is computed in one place from the
- * pool's snapshot alone.
+ * pool's snapshot alone; why a backend is passed by is {@link BackendState#skip()}, the relay's own rule.
  */
 final class Explainer {
-    private static final Set<String> HASH_POLICIES = Set.of("five-tuple", "source-ip", "source-ip-protocol");
 
     private Explainer() {
     }
@@ -47,7 +45,8 @@ final class Explainer {
         }
         List<Explanation.Choice> choices = new ArrayList<>();
         boolean[] listed = new boolean[members.length];
-        boolean hash = HASH_POLICIES.contains(pool.policyName());
+        // a consistent hash writes the key's slot owner first, usable or not
+        boolean hash = pool.policy() instanceof MaglevHash;
         boolean chosen = false;
         for (int i = 0; i < Math.min(count, order.length); i++) {
             int position = order[i];
@@ -57,69 +56,59 @@ final class Explainer {
             listed[position] = true;
             BackendState m = members[position];
             String detail = hash && i == 0 ? "slot owner" : null;
-            String reason = unusable(m);
-            if (reason == null) {
-                if (attempts == 0) {
-                    reason = "beyond-connect-attempts";
+            Skip skip = m.skip();
+            String reason;
+            if (skip != null && skip.unusable()) {
+                reason = skip.reason(); // the pick walks past it: it takes none of the attempts
+            } else if (attempts == 0) {
+                reason = "beyond-connect-attempts";
+            } else {
+                attempts--;
+                if (skip != null) {
+                    reason = skip.reason();
+                    detail = join(detail, busy(m, skip));
+                } else if (chosen) {
+                    reason = "fallback";
                 } else {
-                    attempts--;
-                    if (m.address() == null) {
-                        reason = "unresolved";
-                    } else if (m.backend().maxConnections() > 0
-                            && m.activeConnections() >= m.backend().maxConnections()) {
-                        reason = "connection-limit";
-                        detail = join(detail, m.activeConnections() + " of " + m.backend().maxConnections());
-                    } else if (chosen) {
-                        reason = "fallback";
-                    } else {
-                        chosen = true;
-                    }
+                    reason = null;
+                    chosen = true;
                 }
             }
-            choices.add(new Explanation.Choice(m.backend(), reason == null, reason, join(detail, why(m, reason))));
+            boolean used = reason == null;
+            choices.add(new Explanation.Choice(m.backend(), used, reason, join(detail, why(m, skip, used))));
         }
         for (int position = 0; position < members.length; position++) {
             if (!listed[position]) {
                 BackendState m = members[position];
-                String reason = unusable(m);
-                reason = reason != null ? reason : "not-chosen";
-                choices.add(new Explanation.Choice(m.backend(), false, reason, why(m, reason)));
+                Skip skip = m.skip();
+                String reason = skip != null && skip.unusable() ? skip.reason() : "not-chosen";
+                choices.add(new Explanation.Choice(m.backend(), false, reason, why(m, skip, false)));
             }
         }
-        return new Explanation(client, pool.policyName(), choices);
+        return new Explanation(client, pool.policy().name(), choices);
     }
 
-
-    /** Why a member takes no new connection now, or {@code null} when it is usable. */
-    private static String unusable(BackendState m) {
-        if (m.usable()) {
-            return null;
+    /** The figures behind a skip at connect time, or {@code null}. */
+    private static String busy(BackendState m, Skip skip) {
+        if (skip == Skip.CONNECTION_LIMIT) {
+            return m.activeConnections() + " of " + m.backend().maxConnections();
         }
-        if (m.removed()) {
-            return "removed";
+        if (skip == Skip.CONNECT_RATE) {
+            return "connect rate " + m.connectRate() + "/s spent";
         }
-        if (m.backend().adminState() == Backend.AdminState.DOWN) {
-            return "admin-down";
-        }
-        if (m.backend().adminState() == Backend.AdminState.DRAIN || m.draining()) {
-            return "draining";
-        }
-        if (m.health() != HealthState.UP) {
-            return "unhealthy";
-        }
-        return "unusable";
+        return null;
     }
 
-    private static String why(BackendState m, String reason) {
-        if ("unhealthy".equals(reason)) {
+    private static String why(BackendState m, Skip skip, boolean used) {
+        if (skip == Skip.UNHEALTHY) {
             return m.health().name().toLowerCase() + " since " + Instant.ofEpochMilli(m.healthSinceMillis())
                     + ": " + m.reason();
         }
-        if ("draining".equals(reason) && m.draining()) {
+        if (skip == Skip.DRAINING && m.draining()) {
             return "paced drain";
         }
         long up = m.upSinceNanos();
-        if (reason == null && up != Long.MIN_VALUE) {
+        if (used && up != Long.MIN_VALUE) {
             return "up " + (System.nanoTime() - up) / 1_000_000_000L + " s (a slow start ramps from then)";
         }
         return null;

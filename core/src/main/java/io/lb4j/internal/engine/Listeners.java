@@ -5,7 +5,7 @@ import io.lb4j.internal.Faults;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.relay.Acceptor;
 import io.lb4j.internal.relay.Frontend;
-import io.lb4j.internal.relay.RelayContext;
+import io.lb4j.internal.relay.ConnectionPair.RelayContext;
 import io.lb4j.internal.relay.ReusePort;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -4,9 +4,11 @@ import io.lb4j.internal.Faults;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -36,8 +38,8 @@ public final class EventLoop implements Runnable {
     private final Faults faults;
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private ByteBuffer scratch = ByteBuffer.allocateDirect(BUFFER_BYTES);
-    private java.util.ArrayList<java.nio.channels.Channel> closeQueued = new java.util.ArrayList<>();
-    private java.util.ArrayList<java.nio.channels.Channel> closeReady = new java.util.ArrayList<>();
+    private ArrayList<Channel> closeQueued = new ArrayList<>();
+    private ArrayList<Channel> closeReady = new ArrayList<>();
     private volatile boolean running = true;
     private long nowNs;
     private boolean clockStale;
@@ -141,12 +143,12 @@ public final class EventLoop implements Runnable {
      * the system calls of a short connection (measured with {@code strace -c} on the conn workload).
      * Only from this loop's thread.
      */
-    public void closeAfterDeregister(java.nio.channels.Channel channel) {
+    public void closeAfterDeregister(Channel channel) {
         closeQueued.add(channel);
     }
 
     private void closeDeregistered() {
-        java.util.ArrayList<java.nio.channels.Channel> ready = closeReady;
+        ArrayList<Channel> ready = closeReady;
         for (int i = 0, n = ready.size(); i < n; i++) {
             try {
                 ready.get(i).close();
@@ -190,7 +192,7 @@ public final class EventLoop implements Runnable {
             while (running) {
                 wakeupPending.set(false);
                 // channels whose keys were cancelled before this select are deregistered by it
-                java.util.ArrayList<java.nio.channels.Channel> swap = closeReady;
+                ArrayList<Channel> swap = closeReady;
                 closeReady = closeQueued;
                 closeQueued = swap;
                 clockStale = true;
@@ -281,7 +283,7 @@ public final class EventLoop implements Runnable {
 
     private void closeAll(Throwable ended) {
         try {
-            for (SelectionKey key : new java.util.ArrayList<>(selector.keys())) {
+            for (SelectionKey key : new ArrayList<>(selector.keys())) {
                 Object attachment = key.attachment();
                 if (attachment instanceof Handler) {
                     try {

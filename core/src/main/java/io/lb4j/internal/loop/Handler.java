@@ -1,5 +1,6 @@
 package io.lb4j.internal.loop;
 
+import java.io.IOException;
 import java.nio.channels.SelectionKey;
 
 /** What a selection key's attachment does when the key is ready; runs on the key's event loop. */
@@ -25,7 +26,7 @@ public interface Handler {
         key.cancel();
         try {
             key.channel().close();
-        } catch (java.io.IOException ignored) {
+        } catch (IOException ignored) {
             // failing already
         }
     }
@@ -34,7 +35,7 @@ public interface Handler {
     default void shutdown(SelectionKey key) {
         try {
             key.channel().close();
-        } catch (java.io.IOException ignored) {
+        } catch (IOException ignored) {
             // closing at shutdown: nothing left to tell anyone
         }
     }

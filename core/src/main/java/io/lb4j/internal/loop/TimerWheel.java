@@ -1,5 +1,7 @@
 package io.lb4j.internal.loop;
 
+import java.util.function.BiConsumer;
+
 /**
  * A hashed timer wheel (Varghese and Lauck) owned by one event loop: O(1) to arm and disarm, and a
  * timer further away than one turn simply stays in its slot until its deadline has passed. Only the
@@ -10,7 +12,7 @@ public final class TimerWheel {
     private final int mask;
     private final long tickNs;
     private final long originNs;
-    private final java.util.function.BiConsumer<Timer, Throwable> onFault;
+    private final BiConsumer<Timer, Throwable> onFault;
     private long processedTick;
     private int size;
 
@@ -31,7 +33,7 @@ public final class TimerWheel {
      *     {@link VirtualMachineError}), after which the other due timers still fire; {@code null}:
      *     the throwable leaves {@link #expire}, and the timers not yet fired fire on the next call
      */
-    public TimerWheel(long tickNs, int slotCount, long nowNs, java.util.function.BiConsumer<Timer, Throwable> onFault) {
+    public TimerWheel(long tickNs, int slotCount, long nowNs, BiConsumer<Timer, Throwable> onFault) {
         if (Integer.bitCount(slotCount) != 1) {
             throw new IllegalArgumentException("slotCount: " + slotCount + " (expected: a power of two)");
         }

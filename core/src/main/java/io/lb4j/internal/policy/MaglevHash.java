@@ -7,6 +7,7 @@ import java.net.InetSocketAddress;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Azure's distribution modes ({@code five-tuple}, {@code source-ip}, {@code source-ip-protocol}) over a
@@ -33,7 +34,7 @@ public final class MaglevHash implements BalancingPolicy {
     MaglevHash(Key key, int tableSize) {
         this.key = key;
         this.tableSize = MaglevTable.checkSize(tableSize);
-        this.name = key.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+        this.name = key.name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** Client IP and port, protocol, frontend port. */

@@ -11,8 +11,6 @@ import java.util.Comparator;
  * on their order or on which process builds it, so independent balancers agree without talking.
  */
 public final class MaglevTable {
-    /** The algorithm version this class implements; see {@code docs/MAGLEV.md}. */
-    public static final String VERSION = "maglev-v1";
     /** The default table size: a prime, so every skip generates a full permutation. */
     public static final int DEFAULT_SIZE = 65537;
     /** The largest accepted table size (the largest prime below 2^24; 64 MiB of slots). */

@@ -1,7 +1,9 @@
 package io.lb4j.internal.policy;
 
 import io.lb4j.BalancingPolicy.Candidate;
+import io.lb4j.internal.Durations;
 import java.time.Duration;
+import java.util.Arrays;
 
 /**
  * Small steps the built-in policies share: the usable positions at a rebuild, and a fallback order
@@ -20,7 +22,7 @@ final class Policies {
                 positions[count++] = i;
             }
         }
-        return java.util.Arrays.copyOf(positions, count);
+        return Arrays.copyOf(positions, count);
     }
 
     /**
@@ -44,6 +46,6 @@ final class Policies {
 
     /** The slow-start window in nanoseconds, checked. */
     static long slowStartNs(Duration window) {
-        return io.lb4j.internal.Durations.positive("slowStart", window).toNanos();
+        return Durations.positive("slowStart", window).toNanos();
     }
 }

@@ -3,6 +3,7 @@ package io.lb4j.internal.policy;
 import io.lb4j.BalancingPolicy;
 import java.time.Duration;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.LongSupplier;
 import java.util.random.RandomGenerator;
@@ -112,7 +113,7 @@ public final class PowerOfTwo implements BalancingPolicy {
          */
         @Override
         public int explain(Flow flow, int[] order) {
-            return new Picker(candidates, usable, slowStart, new java.util.SplittableRandom()).pick(flow, order);
+            return new Picker(candidates, usable, slowStart, new SplittableRandom()).pick(flow, order);
         }
 
         private int add(int position, int[] order, int written) {

@@ -3,10 +3,13 @@ package io.lb4j.internal.pool;
 import io.lb4j.Backend;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthState;
+import io.lb4j.internal.TokenBucket;
 import java.net.InetSocketAddress;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
 
 /**
  * The engine's live record of one backend, kept across rebuilds as long as the backend stays in the
@@ -24,7 +27,7 @@ public final class BackendState implements BalancingPolicy.Candidate {
     private volatile boolean initialMember;
     private volatile boolean draining;
     private TokenBucket connectRate;
-    private java.util.function.Consumer<BackendState> slotFreed;
+    private Consumer<BackendState> slotFreed;
     private volatile long healthSinceMillis = System.currentTimeMillis();
     private final AtomicInteger active = new AtomicInteger();
     private final Counters[] perLoop;
@@ -87,8 +90,77 @@ public final class BackendState implements BalancingPolicy.Candidate {
 
     @Override
     public boolean usable() {
-        return !removed && !draining && (health == HealthState.UP || panic.get())
-                && backend.adminState() == Backend.AdminState.UP;
+        return unusable() == null;
+    }
+
+    /** Why a policy should not offer this backend now, or {@code null}: the first stage of {@link #skip()}. */
+    private Skip unusable() {
+        if (removed) {
+            return Skip.REMOVED;
+        }
+        Backend.AdminState admin = backend.adminState();
+        if (admin == Backend.AdminState.DOWN) {
+            return Skip.ADMIN_DOWN;
+        }
+        if (admin != Backend.AdminState.UP || draining) {
+            return Skip.DRAINING;
+        }
+        if (health != HealthState.UP && !panic.get()) {
+            return Skip.UNHEALTHY; // panic mode: health is ignored while no admin-up member is healthy
+        }
+        return null;
+    }
+
+    /**
+     * Why a new connection would pass this backend by now, or {@code null} when it would connect: the
+     * one rule of the relay ({@link Skip} lists the checks in order), here only looked at, taking
+     * nothing, for {@code explain} and the wait queue's choices.
+     */
+    public Skip skip() {
+        return check(false, false);
+    }
+
+    /**
+     * {@link #skip()}'s rule for a connect: when it answers {@code null} this caller holds a
+     * connection slot and a connect token (given back with {@link #release()} and
+     * {@link #giveBackConnectToken()}); otherwise it holds nothing. A slot taken and given back for a
+     * spent connect rate is announced like any other ({@link #release()}).
+     */
+    public Skip take() {
+        return check(true, true);
+    }
+
+    /**
+     * As {@link #take()}, but a slot given back for a spent connect rate tells nobody
+     * ({@link #releaseUnused()}): for the wait queue, which is walking its waiters already.
+     */
+    public Skip takeQuietly() {
+        return check(true, false);
+    }
+
+    private Skip check(boolean take, boolean tell) {
+        Skip unusable = unusable();
+        if (unusable != null) {
+            return unusable;
+        }
+        if (address == null) {
+            return Skip.UNRESOLVED;
+        }
+        if (take ? !tryAcquire() : !hasRoom()) {
+            return Skip.CONNECTION_LIMIT;
+        }
+        if (!take) {
+            return connectRate == null || connectRate.hasToken(System.nanoTime()) ? null : Skip.CONNECT_RATE;
+        }
+        if (!tryConnectToken()) {
+            if (tell) {
+                release();
+            } else {
+                releaseUnused();
+            }
+            return Skip.CONNECT_RATE; // skipped like a full backend
+        }
+        return null;
     }
 
     /** Takes this backend out of rotation for a paced drain; it stays out while it is a member. */
@@ -118,7 +190,7 @@ public final class BackendState implements BalancingPolicy.Candidate {
      *
      * @return whether a slot was taken; release it with {@link #release()}
      */
-    public boolean tryAcquire() {
+    private boolean tryAcquire() {
         int max = backend.maxConnections();
         if (max <= 0) {
             active.incrementAndGet();
@@ -136,30 +208,27 @@ public final class BackendState implements BalancingPolicy.Candidate {
     }
 
     /** Whether {@link #tryAcquire()} could take a slot now (no limit, or below it); a hint, not a promise. */
-    public boolean hasRoom() {
+    private boolean hasRoom() {
         int max = backend.maxConnections();
         return max <= 0 || active.get() < max;
     }
 
-    /** Gives back a slot taken by {@link #tryAcquire()}, and tells the pool's listener (the wait queue). */
+    /** Gives back a slot taken by {@link #take()}, and tells the pool's listener (the wait queue). */
     public void release() {
         active.decrementAndGet();
-        java.util.function.Consumer<BackendState> listener = slotFreed;
+        Consumer<BackendState> listener = slotFreed;
         if (listener != null) {
             listener.accept(this);
         }
     }
 
-    /**
-     * Gives back a slot taken by {@link #tryAcquire()} but never used, telling nobody: for the wait
-     * queue itself, which is walking its waiters already.
-     */
-    public void releaseUnused() {
+    /** Gives back a slot taken by {@link #tryAcquire()} but never used, telling nobody. */
+    private void releaseUnused() {
         active.decrementAndGet();
     }
 
     /** Who hears of each slot given back; set once by the pool before the state is published. */
-    void slotFreed(java.util.function.Consumer<BackendState> listener) {
+    void slotFreed(Consumer<BackendState> listener) {
         this.slotFreed = listener;
     }
 
@@ -168,15 +237,17 @@ public final class BackendState implements BalancingPolicy.Candidate {
         this.connectRate = bucket;
     }
 
-    /**
-     * Takes a token for one new connection to this backend; always true when connects are unpaced.
-     * A backend without a token is skipped like one at its connection limit.
-     */
-    public boolean tryConnectToken() {
+    /** Takes a token for one new connection to this backend; always true when connects are unpaced. */
+    private boolean tryConnectToken() {
         return connectRate == null || connectRate.tryTake(System.nanoTime());
     }
 
-    /** Gives back a token taken by {@link #tryConnectToken()} but not used. */
+    /** New connections per second this backend takes at most; 0 = unpaced. */
+    public int connectRate() {
+        return connectRate == null ? 0 : connectRate.perSecond();
+    }
+
+    /** Gives back a connect token taken by {@link #take()} but not used. */
     public void giveBackConnectToken() {
         if (connectRate != null) {
             connectRate.giveBack();
@@ -252,7 +323,7 @@ public final class BackendState implements BalancingPolicy.Candidate {
     }
 
     /** Sums one counter across loops. */
-    public long sum(java.util.function.ToLongFunction<Counters> counter) {
+    public long sum(ToLongFunction<Counters> counter) {
         long total = 0;
         for (Counters c : perLoop) {
             total += counter.applyAsLong(c);

@@ -4,6 +4,7 @@ import io.lb4j.Backend;
 import io.lb4j.BalancingPolicy;
 import io.lb4j.HealthState;
 import io.lb4j.internal.Faults;
+import io.lb4j.internal.TokenBucket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
  * The backend pool: the registry's latest membership joined to the engine's live state of each
@@ -60,7 +62,7 @@ public final class Pool {
     private int connectRate;
     private volatile Snapshot current;
     private volatile Runnable rebuilt = () -> { };
-    private java.util.function.Consumer<BackendState> slotFreed;
+    private Consumer<BackendState> slotFreed;
 
     /**
      * @param policy builds selections
@@ -96,9 +98,9 @@ public final class Pool {
         return current;
     }
 
-    /** The policy's name. */
-    public String policyName() {
-        return policy.name();
+    /** The policy that builds the selections. */
+    public BalancingPolicy policy() {
+        return policy;
     }
 
     /**
@@ -192,7 +194,7 @@ public final class Pool {
      * Hands every slot a member gives back ({@link BackendState#release()}) to {@code listener}, on the
      * releasing thread; call before the first snapshot.
      */
-    public synchronized void onSlotFreed(java.util.function.Consumer<BackendState> listener) {
+    public synchronized void onSlotFreed(Consumer<BackendState> listener) {
         this.slotFreed = listener;
     }
 

@@ -6,6 +6,7 @@ import io.lb4j.ProbeResult;
 import java.util.Objects;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -133,7 +134,7 @@ public final class BlockingProbe implements HealthProbe {
     }
 
     private static Throwable unwrap(Throwable t) {
-        return t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
+        return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
     }
 
     private static void cancel(CompletionStage<ProbeResult> stage) {

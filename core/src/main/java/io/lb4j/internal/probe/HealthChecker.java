@@ -13,7 +13,9 @@ import io.lb4j.internal.pool.ProbeFigures;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 
@@ -188,7 +190,7 @@ public final class HealthChecker {
                 }
                 stage.whenComplete((result, failure) -> {
                     ProbeResult outcome = failure != null ? ProbeResult.failed("probe failed: "
-                            + Reasons.of(failure instanceof java.util.concurrent.CompletionException
+                            + Reasons.of(failure instanceof CompletionException
                             && failure.getCause() != null ? failure.getCause() : failure))
                             : result == null ? ProbeResult.failed("probe returned no result") : result;
                     if (loop.inLoop()) {
@@ -252,7 +254,7 @@ public final class HealthChecker {
         }
 
         @Override
-        public java.util.concurrent.Executor blockingExecutor() {
+        public Executor blockingExecutor() {
             return blocking;
         }
 

@@ -7,37 +7,25 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 
 /**
  * One request-response probe over HTTP/1.1 (the HTTP and WebSocket-handshake probes): connect, send
- * the request, read at most {@link #MAX_HEAD_BYTES} until the response head is complete, judge it,
+ * the request, read at most {@link Conversation#MAX_HEAD_BYTES} until the response head is complete, judge it,
  * optionally send a farewell, close. With a {@link TlsClient} the request and response go through
  * {@link TlsExchange} (HTTPS, {@code wss}). On the engine it runs non-blocking on the probing loop's
  * selector (no thread of its own); a target from outside the engine gets a blocking fallback.
  */
 final class HttpExchange implements Handler {
-    /** The most of a response a probe reads; a longer head is a failure. */
-    static final int MAX_HEAD_BYTES = 8192;
-
-    /** What one probe says and how it judges the answer. */
-    interface Conversation {
-        /** The request bytes, head only. */
-        byte[] request();
-
-        /** The verdict on a well-formed response head. */
-        ProbeResult judge(HttpHead head);
-
-        /** Bytes to send before closing after a verdict (a WebSocket close frame), or {@code null}. */
-        default byte[] farewell(ProbeResult verdict) {
-            return null;
-        }
-    }
-
     private final Conversation conversation;
     private final SocketChannel channel;
     private final ProbeFuture result;
@@ -54,7 +42,7 @@ final class HttpExchange implements Handler {
         this.result = result;
         if (tlsClient == null) {
             this.request = ByteBuffer.wrap(requestBytes(target, conversation));
-            this.head = new byte[MAX_HEAD_BYTES];
+            this.head = new byte[Conversation.MAX_HEAD_BYTES];
             this.in = ByteBuffer.wrap(head);
             this.tls = null;
         } else {
@@ -78,7 +66,7 @@ final class HttpExchange implements Handler {
             return request;
         }
         byte[] header = target.proxyProtocol().localHeader();
-        byte[] both = java.util.Arrays.copyOf(header, header.length + request.length);
+        byte[] both = Arrays.copyOf(header, header.length + request.length);
         System.arraycopy(request, 0, both, header.length, request.length);
         return both;
     }
@@ -115,7 +103,7 @@ final class HttpExchange implements Handler {
             if (tls != null) {
                 // a TLS exchange writes its Finished and then the request as separate writes: without
                 // this, Nagle holds the request until the backend's delayed ACK (40 ms on Linux)
-                channel.setOption(java.net.StandardSocketOptions.TCP_NODELAY, true);
+                channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             }
             boolean connected = channel.connect(target.address());
             exchange.key = channel.register(loopTarget.loop().selector(),
@@ -164,7 +152,7 @@ final class HttpExchange implements Handler {
         if (n == 0 && in.hasRemaining()) {
             return;
         }
-        ProbeResult verdict = verdict(conversation, head, in.position(), n < 0);
+        ProbeResult verdict = conversation.verdict(head, in.position(), n < 0);
         if (verdict == null) {
             return;
         }
@@ -173,20 +161,6 @@ final class HttpExchange implements Handler {
             channel.write(ByteBuffer.wrap(farewell)); // a few bytes into an empty send buffer: best effort
         }
         result.complete(verdict);
-    }
-
-    /**
-     * The verdict on the response bytes {@code head[0, length)}, or {@code null} while more are
-     * needed: a failure when they are malformed, cut off ({@code ended}) or over
-     * {@link #MAX_HEAD_BYTES} without ending the head, else the conversation's judgement.
-     */
-    static ProbeResult verdict(Conversation conversation, byte[] head, int length, boolean ended) {
-        HttpHead parsed = HttpHead.parse(head, Math.min(length, MAX_HEAD_BYTES), ended);
-        if (parsed == null) {
-            return length >= MAX_HEAD_BYTES ? ProbeResult.failed("response head over " + MAX_HEAD_BYTES + " bytes")
-                    : null;
-        }
-        return parsed.error() != null ? ProbeResult.failed(parsed.error()) : conversation.judge(parsed);
     }
 
     private void close() {
@@ -213,7 +187,7 @@ final class HttpExchange implements Handler {
                     plain.getOutputStream().write(target.proxyProtocol().localHeader());
                 }
                 handshaking = true;
-                javax.net.ssl.SSLSocket secure = tls.socket(plain, target);
+                SSLSocket secure = tls.socket(plain, target);
                 secure.startHandshake();
                 handshaking = false;
                 socket = secure;
@@ -222,14 +196,14 @@ final class HttpExchange implements Handler {
                 socket.getOutputStream().write(requestBytes(target, conversation));
             }
             InputStream input = socket.getInputStream();
-            byte[] head = new byte[MAX_HEAD_BYTES];
+            byte[] head = new byte[Conversation.MAX_HEAD_BYTES];
             int length = 0;
             while (true) {
                 int n = input.read(head, length, head.length - length);
                 if (n > 0) {
                     length += n;
                 }
-                ProbeResult verdict = verdict(conversation, head, length, n < 0);
+                ProbeResult verdict = conversation.verdict(head, length, n < 0);
                 if (verdict != null) {
                     byte[] farewell = n < 0 ? null : conversation.farewell(verdict);
                     if (farewell != null) {
@@ -239,10 +213,10 @@ final class HttpExchange implements Handler {
                     return verdict;
                 }
             }
-        } catch (java.net.SocketTimeoutException e) {
+        } catch (SocketTimeoutException e) {
             return ProbeResult.failed(handshaking ? "tls: handshake timed out" : Reasons.of(e));
         } catch (IOException e) {
-            return ProbeResult.failed(tls != null && (handshaking || e instanceof javax.net.ssl.SSLException)
+            return ProbeResult.failed(tls != null && (handshaking || e instanceof SSLException)
                     ? TlsExchange.tlsReason(e) : Reasons.of(e));
         }
     }

@@ -4,6 +4,7 @@ import io.lb4j.HealthProbe;
 import io.lb4j.ProbeResult;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
+import java.util.concurrent.CompletionStage;
 import java.util.function.IntPredicate;
 
 /**
@@ -72,9 +73,9 @@ public final class HttpProbe implements HealthProbe {
     }
 
     @Override
-    public java.util.concurrent.CompletionStage<ProbeResult> check(Target target) {
+    public CompletionStage<ProbeResult> check(Target target) {
         byte[] request = request("GET", path, target, tls, "Accept: */*\r\nConnection: close\r\n");
-        return HttpExchange.run(target, new HttpExchange.Conversation() {
+        return HttpExchange.run(target, new Conversation() {
             @Override
             public byte[] request() {
                 return request;

@@ -6,6 +6,7 @@ import io.lb4j.internal.loop.Handler;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.CompletableFuture;
@@ -78,7 +79,7 @@ public final class TcpProbe implements HealthProbe {
             return;
         }
         try {
-            channel.write(java.nio.ByteBuffer.wrap(target.proxyProtocol().localHeader()));
+            channel.write(ByteBuffer.wrap(target.proxyProtocol().localHeader()));
         } catch (IOException e) {
             // the backend already closed: the connect succeeded, which is what this probe checks
         }

@@ -10,7 +10,11 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.Signature;
+import java.security.UnrecoverableKeyException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateException;
@@ -18,7 +22,9 @@ import java.security.cert.CertificateExpiredException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
 import javax.net.ssl.KeyManager;
@@ -299,15 +305,15 @@ public final class TlsClient {
         }
         byte[] der;
         try {
-            der = java.util.Base64.getMimeDecoder().decode(text.substring(from + begin.length(), to));
+            der = Base64.getMimeDecoder().decode(text.substring(from + begin.length(), to));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(privateKey + ": the key is not valid base64", e);
         }
-        java.security.PrivateKey key = null;
+        PrivateKey key = null;
         for (String algorithm : new String[] {"RSA", "EC", "Ed25519", "Ed448", "RSASSA-PSS"}) {
             try {
-                key = java.security.KeyFactory.getInstance(algorithm)
-                        .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(der));
+                key = KeyFactory.getInstance(algorithm)
+                        .generatePrivate(new PKCS8EncodedKeySpec(der));
                 break;
             } catch (GeneralSecurityException | RuntimeException notThisOne) {
                 // try the next algorithm
@@ -331,7 +337,7 @@ public final class TlsClient {
     }
 
     /** Whether {@code key} signs what {@code certificate}'s public key verifies; true when untestable. */
-    private static boolean matches(java.security.PrivateKey key, X509Certificate certificate) {
+    private static boolean matches(PrivateKey key, X509Certificate certificate) {
         String algorithm;
         switch (key.getAlgorithm()) {
             case "RSA": algorithm = "SHA256withRSA"; break;
@@ -341,11 +347,11 @@ public final class TlsClient {
         }
         try {
             byte[] nonce = "lb4j probe key check".getBytes(StandardCharsets.US_ASCII);
-            java.security.Signature sign = java.security.Signature.getInstance(algorithm);
+            Signature sign = Signature.getInstance(algorithm);
             sign.initSign(key);
             sign.update(nonce);
             byte[] signature = sign.sign();
-            java.security.Signature verify = java.security.Signature.getInstance(algorithm);
+            Signature verify = Signature.getInstance(algorithm);
             verify.initVerify(certificate.getPublicKey());
             verify.update(nonce);
             return verify.verify(signature);
@@ -360,7 +366,7 @@ public final class TlsClient {
             store.load(in, password);
             return store;
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
-            String why = e.getCause() instanceof java.security.UnrecoverableKeyException
+            String why = e.getCause() instanceof UnrecoverableKeyException
                     ? "wrong password" : Reasons.of(e);
             throw new IllegalArgumentException(file + ": not a PEM or PKCS#12 file (" + why + ")", e);
         }

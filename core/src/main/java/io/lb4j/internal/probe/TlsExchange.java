@@ -23,7 +23,7 @@ final class TlsExchange {
     private final SSLEngine engine;
     private final SocketChannel channel;
     private final ByteBuffer prefix;
-    private final HttpExchange.Conversation conversation;
+    private final Conversation conversation;
     private final ProbeFuture result;
     private final ByteBuffer request;
     /** Records to send, kept flipped (ready to be written). */
@@ -47,7 +47,7 @@ final class TlsExchange {
      * @param tasks where the engine's delegated work runs (off the loop), or {@code null} to run it inline
      * @param resume calls {@link #advance} again on the loop once that work is done
      */
-    TlsExchange(SSLEngine engine, SocketChannel channel, ByteBuffer prefix, HttpExchange.Conversation conversation,
+    TlsExchange(SSLEngine engine, SocketChannel channel, ByteBuffer prefix, Conversation conversation,
                 ProbeFuture result, Executor tasks, Runnable resume) {
         this.tasks = tasks;
         this.resume = resume;
@@ -60,7 +60,7 @@ final class TlsExchange {
         int packet = engine.getSession().getPacketBufferSize();
         this.netOut = ByteBuffer.allocate(packet).flip();
         this.netIn = ByteBuffer.allocate(packet);
-        this.head = new byte[HttpExchange.MAX_HEAD_BYTES + engine.getSession().getApplicationBufferSize()];
+        this.head = new byte[Conversation.MAX_HEAD_BYTES + engine.getSession().getApplicationBufferSize()];
         this.appIn = ByteBuffer.wrap(head);
     }
 
@@ -259,7 +259,7 @@ final class TlsExchange {
                 ended();
                 return true;
             case BUFFER_OVERFLOW:
-                result.complete(ProbeResult.failed("response head over " + HttpExchange.MAX_HEAD_BYTES + " bytes"));
+                result.complete(ProbeResult.failed("response head over " + Conversation.MAX_HEAD_BYTES + " bytes"));
                 return true;
             default:
                 if (r.bytesProduced() > 0) {
@@ -315,7 +315,7 @@ final class TlsExchange {
     }
 
     private void respond(boolean ended) {
-        ProbeResult verdict = HttpExchange.verdict(conversation, head, appIn.position(), ended);
+        ProbeResult verdict = conversation.verdict(head, appIn.position(), ended);
         if (verdict == null) {
             return;
         }

@@ -60,7 +60,7 @@ public final class WebSocketProbe implements HealthProbe {
         byte[] request = HttpProbe.request("GET", path, target, tls, "Upgrade: websocket\r\nConnection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: " + key + "\r\nSec-WebSocket-Version: 13\r\n");
         int mask = random.nextInt();
-        return HttpExchange.run(target, new HttpExchange.Conversation() {
+        return HttpExchange.run(target, new Conversation() {
             @Override
             public byte[] request() {
                 return request;

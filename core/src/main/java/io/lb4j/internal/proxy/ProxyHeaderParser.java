@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.zip.CRC32C;
 
 /**
@@ -93,7 +94,7 @@ public final class ProxyHeaderParser {
         for (int i = 0; i < line.length; i++) {
             line[i] = data.get(p + V1_PREFIX.length + i);
         }
-        String text = new String(line, java.nio.charset.StandardCharsets.US_ASCII);
+        String text = new String(line, StandardCharsets.US_ASCII);
         int length = end + 2;
         if (text.equals("UNKNOWN") || text.startsWith("UNKNOWN ")) {
             // section 2.1: the receiver must ignore anything after UNKNOWN

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -21,6 +22,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * {@link BackendRegistry#dns} and {@link BackendRegistry#dnsSrv}: members looked up through a
@@ -115,7 +117,7 @@ public final class DnsRegistry implements BackendRegistry {
             InetSocketAddress resolved = new InetSocketAddress(server.getHostString(), server.getPort());
             if (resolved.isUnresolved()) {
                 throw new UncheckedIOException("dns server " + server.getHostString() + ":" + server.getPort()
-                        + ": unknown host", new java.net.UnknownHostException(server.getHostString()));
+                        + ": unknown host", new UnknownHostException(server.getHostString()));
             }
             server = resolved;
         }
@@ -390,7 +392,7 @@ public final class DnsRegistry implements BackendRegistry {
      * name tried.
      */
     private <T> CompletableFuture<T> search(List<String> names, int i, NotFound notFound,
-                                            java.util.function.Function<String, CompletableFuture<T>> lookup) {
+                                            Function<String, CompletableFuture<T>> lookup) {
         if (i == names.size()) {
             String tried = names.size() == 1 ? "" : " (tried " + String.join(", ", names) + ")";
             return CompletableFuture.failedFuture(new NotFound(notFound.getMessage() + tried));
@@ -405,6 +407,6 @@ public final class DnsRegistry implements BackendRegistry {
                 return search(names, i + 1, (NotFound) cause, lookup);
             }
             return CompletableFuture.<T>failedFuture(cause);
-        }).thenCompose(java.util.function.Function.identity());
+        }).thenCompose(Function.identity());
     }
 }

@@ -4,13 +4,16 @@ import io.lb4j.internal.loop.AcceptBackoff;
 import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.loop.Handler;
 import io.lb4j.internal.loop.Timer;
-import io.lb4j.internal.pool.TokenBucket;
+import io.lb4j.internal.relay.ConnectionPair.RelayContext;
+import io.lb4j.internal.TokenBucket;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -21,7 +24,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * and deny lists or the per-client limit keep out, before reading a byte from them. With an accept
  * rate it stops while the global token bucket is empty and resumes on a timer when the next token is due.
  */
-public final class Acceptor implements Handler {
+public final class Acceptor implements Handler, Admission.Paused, Frontend.Pausable {
     private static final int ACCEPTS_PER_EVENT = 64;
 
     private final RelayContext relay;
@@ -229,9 +232,10 @@ public final class Acceptor implements Handler {
         admission.paused();
     }
 
-    /** The task that resumes accepting once the global limit has room again. */
-    Runnable resumeTask() {
-        return resume;
+    /** The global limit has room again: accepting resumes on this acceptor's loop. */
+    @Override
+    public void placeFreed() {
+        loop.execute(resume);
     }
 
     private void resume() {
@@ -269,7 +273,9 @@ public final class Acceptor implements Handler {
         return ratePauses;
     }
 
-    void pause(IOException cause) {
+    /** A pair of this loop found no descriptor for its backend: accepting backs off as after a failed accept. */
+    @Override
+    public void pause(IOException cause) {
         if (!key.isValid() || key.interestOps() == 0) {
             return; // stopped, or paused already
         }
@@ -310,7 +316,7 @@ public final class Acceptor implements Handler {
             }
         }
         Admission admission = relay.admission();
-        java.util.ArrayList<SocketChannel> queued = new java.util.ArrayList<>();
+        List<SocketChannel> queued = new ArrayList<>();
         try {
             for (SocketChannel channel; (channel = server.accept()) != null; ) {
                 queued.add(channel);

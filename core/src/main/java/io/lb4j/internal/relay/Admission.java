@@ -2,7 +2,7 @@ package io.lb4j.internal.relay;
 
 import io.lb4j.internal.Cidr;
 import io.lb4j.internal.Edge;
-import io.lb4j.internal.pool.TokenBucket;
+import io.lb4j.internal.TokenBucket;
 import java.net.InetAddress;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,7 +25,7 @@ public final class Admission {
     private final Edge edge;
     private final AtomicInteger held = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, AtomicInteger> perClient = new ConcurrentHashMap<>();
-    private final List<Acceptor> acceptors = new CopyOnWriteArrayList<>();
+    private final List<Paused> acceptors = new CopyOnWriteArrayList<>();
     private final AtomicBoolean paused = new AtomicBoolean();
 
     private final TokenBucket acceptRate;
@@ -55,8 +55,14 @@ public final class Admission {
         return edge;
     }
 
+    /** An acceptor as the global limit sees it: it pauses at the limit and is woken when a place frees. */
+    public interface Paused {
+        /** A place under the limit is free again: accept again if paused for the limit. Any thread. */
+        void placeFreed();
+    }
+
     /** Adds an acceptor to pause and resume with the global limit. */
-    public void register(Acceptor acceptor) {
+    public void register(Paused acceptor) {
         acceptors.add(acceptor);
     }
 
@@ -89,9 +95,7 @@ public final class Admission {
             return;
         }
         if (held.decrementAndGet() < max && paused.get() && paused.compareAndSet(true, false)) {
-            for (Acceptor acceptor : acceptors) {
-                acceptor.loop().execute(acceptor.resumeTask());
-            }
+            wakeAll();
         }
     }
 
@@ -102,9 +106,13 @@ public final class Admission {
     void paused() {
         paused.set(true);
         if (held.get() < edge.maxConnections() && paused.compareAndSet(true, false)) {
-            for (Acceptor acceptor : acceptors) {
-                acceptor.loop().execute(acceptor.resumeTask());
-            }
+            wakeAll();
+        }
+    }
+
+    private void wakeAll() {
+        for (Paused acceptor : acceptors) {
+            acceptor.placeFreed();
         }
     }
 
@@ -169,11 +177,5 @@ public final class Admission {
         if (slot.decrementAndGet() == 0 && slot.compareAndSet(0, -1)) {
             perClient.remove(peer, slot);
         }
-    }
-
-    /** Connections held now from {@code peer} under the per-client limit. */
-    public int heldBy(InetAddress peer) {
-        AtomicInteger count = perClient.get(peer);
-        return count == null ? 0 : Math.max(0, count.get());
     }
 }

@@ -9,17 +9,21 @@ import io.lb4j.internal.loop.Timer;
 import io.lb4j.internal.pool.BackendState;
 import io.lb4j.internal.pool.Counters;
 import io.lb4j.internal.pool.Pool;
+import io.lb4j.internal.pool.Skip;
 import io.lb4j.internal.probe.Reasons;
 import io.lb4j.internal.proxy.ProxyHeader;
 import io.lb4j.internal.proxy.ProxyHeaderParser;
 import java.io.IOException;
+import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * One client connection and its backend connection, relayed both ways on one event loop. Bytes go
@@ -31,7 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * a pair first reads the client's header into a small buffer of its own (dropped once parsed) under a
  * 3 s timer, and only then picks a backend for the address the header claims.
  */
-public final class ConnectionPair extends Timer implements Handler, BalancingPolicy.Flow {
+public final class ConnectionPair extends Timer implements Handler, BalancingPolicy.Flow, WaitQueue.Client {
     private static final int CONNECTING = 0;
     private static final int OPEN = 1;
     private static final int CLOSED = 2;
@@ -50,6 +54,49 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
      * the first probe of a long one goes out at most this much later.
      */
     static final long KEEPALIVE_AFTER_NS = 1_000_000_000L;
+
+    /**
+     * What every connection pair of one balancer shares: the pool to pick from, the timeouts, and the
+     * engine's bookkeeping callbacks. Immutable; one instance per balancer. Nested here because its
+     * callbacks take the pair, and the pair reads it: one concept, not two files importing each other.
+     *
+     * @param pool where backends are picked
+     * @param idleTimeoutNs 0 = never
+     * @param resetOnIdle RST instead of FIN on idle timeout
+     * @param connectTimeoutNs per attempt
+     * @param connectAttempts backends tried per client connection
+     * @param events the engine's bookkeeping
+     * @param admission who may come in, limits, and the PROXY protocol settings
+     * @param keepAliveIdleNs TCP keepalive idle time set on both sockets of each pair; 0 = off
+     * @param queue clients waiting while their backends are full
+     */
+    public record RelayContext(Pool pool, long idleTimeoutNs, boolean resetOnIdle, long connectTimeoutNs,
+                               int connectAttempts, Events events, Admission admission, long keepAliveIdleNs,
+                               WaitQueue queue) {
+
+        /** Bookkeeping the engine does for pairs; called on the pair's loop. */
+        public interface Events {
+            /** A client was accepted; a pair exists from now until {@link #closed}. */
+            void accepted(ConnectionPair pair);
+
+            /** A pair was set up and relays bytes. */
+            void opened(ConnectionPair pair);
+
+            /** A pair ended, whether or not it ever reached a backend. */
+            void closed(ConnectionPair pair, String why);
+
+            /** A connect attempt to {@code backend} failed. */
+            void connectFailed(BackendState backend, String why);
+
+            /**
+             * A client was closed at accept, before any pair existed (allow/deny, per-client limit, an
+             * untrusted PROXY sender); already counted as rejected on {@code frontend}.
+             *
+             * @param client the TCP peer, or {@code null} when it left before its address was read
+             */
+            void refused(Frontend frontend, InetSocketAddress client, String why);
+        }
+    }
 
     private final RelayContext relay;
     private final EventLoop loop;
@@ -154,6 +201,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     }
 
     /** The loop this pair runs on. */
+    @Override
     public EventLoop loop() {
         return loop;
     }
@@ -183,7 +231,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
      * (each pair registers its client channel there), so pairs need no registry of their own and
      * forwarding pays nothing for it. Only on the loop's thread.
      */
-    public static void forEachRelaying(EventLoop loop, java.util.function.Consumer<ConnectionPair> action) {
+    public static void forEachRelaying(EventLoop loop, Consumer<ConnectionPair> action) {
         for (SelectionKey key : loop.selector().keys()) {
             if (key.attachment() instanceof ConnectionPair) {
                 ConnectionPair pair = (ConnectionPair) key.attachment();
@@ -192,11 +240,6 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
                 }
             }
         }
-    }
-
-    /** The PROXY header the client sent, once read; {@code null} when none is expected or read yet. */
-    public ProxyHeader proxyHeader() {
-        return accepted;
     }
 
     /** The TLVs of the client's PROXY v2 header; none when it sent none (or no v2 header, or not yet). */
@@ -293,10 +336,14 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         connectNext();
     }
 
+    /** Whether a candidate would take a connection now or once it has room (so this client may queue). */
     private boolean anyCandidateUsable() {
         for (BackendState c : candidates) {
-            if (c != null && c.usable() && c.address() != null) {
-                return true;
+            if (c != null) {
+                Skip skip = c.skip();
+                if (skip == null || skip.busy()) {
+                    return true;
+                }
             }
         }
         return false;
@@ -312,7 +359,7 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
             return false;
         }
         for (BackendState c : candidates) {
-            if (c != null && c.usable() && c.address() != null && !c.hasRoom()) {
+            if (c != null && c.skip() == Skip.CONNECTION_LIMIT) {
                 return true;
             }
         }
@@ -352,7 +399,8 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
      * The wait queue let this client go: with a slot of {@code w.granted} taken for it, or without one
      * when none of its backends is usable any more (it picks again). On this pair's loop.
      */
-    void granted(WaitQueue.Waiter w) {
+    @Override
+    public void granted(WaitQueue.Waiter w) {
         try {
             grantedOnLoop(w);
         } catch (RuntimeException e) {
@@ -388,16 +436,12 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
     private void connectNext() {
         while (tried < candidates.length) {
             BackendState candidate = candidates[tried++];
-            if (candidate == null || !candidate.usable() || candidate.address() == null) {
+            if (candidate == null) {
                 continue;
             }
-            if (!candidate.tryAcquire()) {
-                anyFull = true;
-                continue;
-            }
-            if (!candidate.tryConnectToken()) {
-                candidate.release(); // its connect rate is spent: skipped like a full backend
-                anyFull = true;
+            Skip skip = candidate.take();
+            if (skip != null) {
+                anyFull |= skip.busy(); // a spent connect rate counts as full
                 continue;
             }
             if (attempt(candidate)) {
@@ -434,8 +478,8 @@ public final class ConnectionPair extends Timer implements Handler, BalancingPol
         SocketChannel channel;
         try {
             // the backend's own family: an IPv6 socket would cost a system call for dual-stack mode
-            channel = SocketChannel.open(candidate.address().getAddress() instanceof java.net.Inet4Address
-                    ? java.net.StandardProtocolFamily.INET : java.net.StandardProtocolFamily.INET6);
+            channel = SocketChannel.open(candidate.address().getAddress() instanceof Inet4Address
+                    ? StandardProtocolFamily.INET : StandardProtocolFamily.INET6);
         } catch (IOException e) {
             // out of descriptors: hold the client (it costs no more than it does now) and try the
             // same backend again shortly, up to the connect timeout, instead of dropping it

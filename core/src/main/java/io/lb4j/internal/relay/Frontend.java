@@ -1,6 +1,7 @@
 package io.lb4j.internal.relay;
 
 import io.lb4j.internal.Faults;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 
 /**
@@ -14,7 +15,7 @@ public final class Frontend {
     private final long[] rejected;
     /** Per loop, one slot per {@link Unserved} reason. */
     private final long[] unserved;
-    private final Acceptor[] acceptors;
+    private final Pausable[] acceptors;
     private final long[] open;
 
     /**
@@ -28,11 +29,17 @@ public final class Frontend {
         this.accepted = new long[loops];
         this.rejected = new long[loops];
         this.unserved = new long[loops * Unserved.values().length];
-        this.acceptors = new Acceptor[loops];
+        this.acceptors = new Pausable[loops];
         this.open = new long[loops];
     }
 
-    void acceptor(int loop, Acceptor acceptor) {
+    /** An acceptor as its frontend sees it: paused when a pair of its loop finds no descriptor. */
+    interface Pausable {
+        /** Stops accepting for a while, as after a failed {@code accept()}; on the acceptor's loop. */
+        void pause(IOException cause);
+    }
+
+    void acceptor(int loop, Pausable acceptor) {
         acceptors[loop] = acceptor;
     }
 
@@ -41,8 +48,8 @@ public final class Frontend {
      * if {@code accept()} itself had failed, so queued clients wait in the backlog instead of being
      * accepted only to be closed.
      */
-    void outOfResources(int loop, java.io.IOException cause) {
-        Acceptor acceptor = acceptors[loop];
+    void outOfResources(int loop, IOException cause) {
+        Pausable acceptor = acceptors[loop];
         if (acceptor != null) {
             acceptor.pause(cause);
         }

@@ -3,6 +3,7 @@ package io.lb4j.internal.relay;
 import java.io.IOException;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
+import jdk.net.ExtendedSocketOptions;
 
 /**
  * TCP keepalive on a relayed socket, with the idle time, probe interval and probe count set through
@@ -34,10 +35,10 @@ final class KeepAlive {
             // so the socket never shows the system's 2-hour timer, not even between two calls
             if (extended(channel)) {
                 int idleSeconds = (int) Math.max(1, Math.min(Integer.MAX_VALUE, idleNs / 1_000_000_000L));
-                channel.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE, idleSeconds);
-                channel.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPINTERVAL,
+                channel.setOption(ExtendedSocketOptions.TCP_KEEPIDLE, idleSeconds);
+                channel.setOption(ExtendedSocketOptions.TCP_KEEPINTERVAL,
                         Math.min(INTERVAL_SECONDS, idleSeconds));
-                channel.setOption(jdk.net.ExtendedSocketOptions.TCP_KEEPCOUNT, COUNT);
+                channel.setOption(ExtendedSocketOptions.TCP_KEEPCOUNT, COUNT);
             }
             channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
         } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
@@ -50,7 +51,7 @@ final class KeepAlive {
         if (known == null) {
             boolean supported;
             try {
-                supported = channel.supportedOptions().contains(jdk.net.ExtendedSocketOptions.TCP_KEEPIDLE);
+                supported = channel.supportedOptions().contains(ExtendedSocketOptions.TCP_KEEPIDLE);
             } catch (LinkageError e) {
                 supported = false; // jdk.net is not in this runtime image
             }

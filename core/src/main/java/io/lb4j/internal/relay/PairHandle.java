@@ -5,6 +5,7 @@ import io.lb4j.Connection;
 import io.lb4j.ProxyTlvs;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
@@ -108,7 +109,7 @@ public final class PairHandle implements Connection {
 
     @Override
     public CompletionStage<Boolean> close(String reason) {
-        java.util.Objects.requireNonNull(reason, "reason");
+        Objects.requireNonNull(reason, "reason");
         CompletableFuture<Boolean> done = new CompletableFuture<>();
         if (pair.loop().terminated().isDone()) {
             done.complete(false);

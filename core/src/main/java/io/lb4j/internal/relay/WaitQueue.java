@@ -1,6 +1,8 @@
 package io.lb4j.internal.relay;
 
+import io.lb4j.internal.loop.EventLoop;
 import io.lb4j.internal.pool.BackendState;
+import io.lb4j.internal.pool.Skip;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -40,11 +42,6 @@ public final class WaitQueue {
         this.waitedNs = new long[loops];
     }
 
-    /** A queue that is off. */
-    public static WaitQueue off(int loops) {
-        return new WaitQueue(0, 0, loops);
-    }
-
     /** Whether clients wait at all. */
     public boolean enabled() {
         return timeoutNs > 0 && max > 0;
@@ -76,32 +73,41 @@ public final class WaitQueue {
         waitedNs[loop] += ns;
     }
 
+    /** A client that may wait: a connection pair, which lives on one loop and hears of its grant there. */
+    interface Client {
+        /** The loop the client lives on; its grant is handed in as a task of this loop. */
+        EventLoop loop();
+
+        /** The queue let {@code waiter} go, with a slot in {@code waiter.granted} or none; on {@link #loop()}. */
+        void granted(Waiter waiter);
+    }
+
     /**
-     * One waiting client: its pair and the backends its policy chose (best first), linked into the list
-     * while it waits. {@code granted} is set, under the lock, when it leaves the list with a slot.
+     * One waiting client and the backends its policy chose (best first), linked into the list while it
+     * waits. {@code granted} is set, under the lock, when it leaves the list with a slot.
      */
     static final class Waiter {
-        final ConnectionPair pair;
+        final Client client;
         final BackendState[] candidates;
         Waiter prev;
         Waiter next;
         boolean linked;
         BackendState granted;
 
-        Waiter(ConnectionPair pair, BackendState[] candidates) {
-            this.pair = pair;
+        Waiter(Client client, BackendState[] candidates) {
+            this.client = client;
             this.candidates = candidates;
         }
     }
 
     /**
      * Adds a client at the tail, then hands every free slot to the oldest waiters that may use it (the
-     * newcomer among them). On the pair's loop.
+     * newcomer among them). On the client's loop.
      *
      * @return the waiter, or {@code null} when {@link #max} clients already wait
      */
-    Waiter join(ConnectionPair pair, BackendState[] candidates) {
-        Waiter waiter = new Waiter(pair, candidates);
+    Waiter join(Client client, BackendState[] candidates) {
+        Waiter waiter = new Waiter(client, candidates);
         lock.lock();
         try {
             if (size.get() >= max) {
@@ -126,7 +132,7 @@ public final class WaitQueue {
     }
 
     /**
-     * Takes a client out of the list (timeout, or its pair closed). On the pair's loop.
+     * Takes a client out of the list (timeout, or its pair closed). On the client's loop.
      *
      * @return whether it was still waiting; {@code false} when a grant is already on its way to the pair
      */
@@ -180,26 +186,22 @@ public final class WaitQueue {
             Waiter next = w.next;
             boolean anyUsable = false;
             for (BackendState c : w.candidates) {
-                if (c == null || !c.usable() || c.address() == null) {
+                if (c == null) {
                     continue;
                 }
-                anyUsable = true;
-                if (!c.tryAcquire()) {
-                    continue;
+                Skip skip = c.takeQuietly(); // this walk is the one a slot given back would start
+                if (skip == null) {
+                    w.granted = c;
+                    break;
                 }
-                if (!c.tryConnectToken()) {
-                    c.releaseUnused(); // its connect rate is spent: as full, for this pass
-                    continue;
-                }
-                w.granted = c;
-                break;
+                anyUsable |= skip.busy(); // a spent connect rate counts as full, for this pass
             }
             if (w.granted != null || !anyUsable) {
                 BackendState got = w.granted;
                 unlink(w);
-                ConnectionPair pair = w.pair;
+                Client client = w.client;
                 Waiter handed = w;
-                pair.loop().execute(() -> pair.granted(handed));
+                client.loop().execute(() -> client.granted(handed));
                 if (got != null && got == freed) {
                     return;
                 }

@@ -77,7 +77,7 @@ class HttpProbeTest {
 
     @Test
     void shouldFailOnAHeadLargerThanTheReadLimit() throws Exception {
-        String big = "HTTP/1.1 200 OK\r\nX-Filler: " + "a".repeat(HttpExchange.MAX_HEAD_BYTES) + "\r\n\r\n";
+        String big = "HTTP/1.1 200 OK\r\nX-Filler: " + "a".repeat(Conversation.MAX_HEAD_BYTES) + "\r\n\r\n";
         try (HttpTestServer server = HttpTestServer.start(HttpTestServer.raw(big))) {
             assertEquals(ProbeResult.failed("response head over 8192 bytes"),
                     runner.check(HealthProbe.http("/"), server.address()));

@@ -1,4 +1,4 @@
-package io.lb4j.internal.pool;
+package io.lb4j.internal;
 
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -9,6 +9,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * connection, never per read or write.
  */
 public final class TokenBucket {
+    private final int perSecond;
     private final long intervalNs;
     private final long toleranceNs;
     private final AtomicLong tat;
@@ -25,6 +26,7 @@ public final class TokenBucket {
             throw new IllegalArgumentException("token bucket: " + perSecond + "/s, burst " + burst
                     + " (expected: both >= 1)");
         }
+        this.perSecond = perSecond;
         this.intervalNs = 1_000_000_000L / perSecond;
         this.toleranceNs = intervalNs * burst;
         this.tat = new AtomicLong(nowNs);
@@ -47,6 +49,16 @@ public final class TokenBucket {
     /** Gives back a token taken by {@link #tryTake} but not used. */
     public void giveBack() {
         tat.addAndGet(-intervalNs);
+    }
+
+    /** Whether {@link #tryTake} would find a token at {@code nowNs}; takes none. */
+    public boolean hasToken(long nowNs) {
+        return nextTokenNs() - nowNs <= 0;
+    }
+
+    /** Tokens added per second. */
+    public int perSecond() {
+        return perSecond;
     }
 
     /** When the next token will be there ({@link System#nanoTime()} clock); at or before now if one is. */

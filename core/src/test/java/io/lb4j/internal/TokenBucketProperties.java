@@ -1,4 +1,4 @@
-package io.lb4j.internal.pool;
+package io.lb4j.internal;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,5 +56,20 @@ class TokenBucketProperties {
         assertEquals(burst, n);
         long next = bucket.nextTokenNs();
         assertTrue(!bucket.tryTake(next - 1) && bucket.tryTake(next), "the next token comes when announced");
+    }
+
+    /** The look without taking ({@code explain}'s connect-rate check) answers as a take would, at any moment. */
+    @Property(tries = 200)
+    void shouldSayWhetherATakeWouldSucceedWithoutTakingOne(@ForAll @IntRange(min = 1, max = 1000) int rate,
+                                                          @ForAll @IntRange(min = 1, max = 20) int burst,
+                                                          @ForAll @Size(min = 1, max = 200) List<@IntRange(min = 0, max = 5_000_000) Integer> gapsNs) {
+        long now = 7_000L;
+        TokenBucket bucket = new TokenBucket(rate, burst, now);
+        for (int gap : gapsNs) {
+            now += gap;
+            boolean before = bucket.hasToken(now);
+            assertEquals(before, bucket.hasToken(now), "looking takes nothing");
+            assertEquals(before, bucket.tryTake(now), "a look at " + now + " ns answers as the take after it");
+        }
     }
 }
