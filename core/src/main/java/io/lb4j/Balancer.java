@@ -420,7 +420,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder listen(String hostPort) {
-            return listen(Config.parseAddress("listen", hostPort));
+            return listen(AddressText.parse("listen", hostPort));
         }
 
         /**
@@ -770,7 +770,7 @@ public final class Balancer implements AutoCloseable {
          * @throws IllegalArgumentException naming {@code metricsAddress} when it does not parse
          */
         public Builder metricsAddress(String hostPort) {
-            return metricsAddress(Config.parseAddress("metricsAddress", hostPort));
+            return metricsAddress(AddressText.parse("metricsAddress", hostPort));
         }
 
         /**
@@ -827,7 +827,7 @@ public final class Balancer implements AutoCloseable {
          * @return this builder
          */
         public Builder frontHealth(String hostPort) {
-            return frontHealth(Config.parseAddress("frontHealth", hostPort));
+            return frontHealth(AddressText.parse("frontHealth", hostPort));
         }
 
         /**

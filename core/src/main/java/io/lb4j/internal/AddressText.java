@@ -5,17 +5,55 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 
 /**
  * Socket addresses as lb4j writes them everywhere: {@code IP:PORT} or {@code [IPv6]:PORT}, with IPv6 in
  * RFC 5952's canonical form. One home for it, so the CLI's ready line, the metrics labels, the access log,
- * the PROXY header encoder and the events all spell an address the same way.
+ * the PROXY header encoder and the events all spell an address the same way; and the one parser of
+ * the {@code HOST:PORT} settings.
  */
 public final class AddressText {
 
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private AddressText() {
+    }
+
+    /**
+     * Parses {@code HOST:PORT} or {@code [IPv6]:PORT} into an unresolved-if-needed socket address;
+     * port 0 is allowed (a frontend picks a free port). IP literals never touch DNS.
+     */
+    public static InetSocketAddress parse(String setting, String hostPort) {
+        Objects.requireNonNull(hostPort, setting);
+        String host;
+        String portText;
+        if (hostPort.startsWith("[")) {
+            int close = hostPort.indexOf(']');
+            if (close < 0 || close + 1 >= hostPort.length() || hostPort.charAt(close + 1) != ':') {
+                throw new IllegalArgumentException(setting + ": '" + hostPort + "' (expected: [IPv6]:PORT)");
+            }
+            host = hostPort.substring(1, close);
+            portText = hostPort.substring(close + 2);
+        } else {
+            int colon = hostPort.lastIndexOf(':');
+            if (colon <= 0 || hostPort.indexOf(':') != colon) {
+                throw new IllegalArgumentException(setting + ": '" + hostPort
+                        + "' (expected: HOST:PORT, or [IPv6]:PORT)");
+            }
+            host = hostPort.substring(0, colon);
+            portText = hostPort.substring(colon + 1);
+        }
+        int port;
+        try {
+            port = Integer.parseInt(portText);
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 0 || port > 65535 || host.isEmpty()) {
+            throw new IllegalArgumentException(setting + ": '" + hostPort + "' (expected: HOST:PORT with PORT 0-65535)");
+        }
+        return InetSocketAddress.createUnresolved(host, port);
     }
 
     /** {@code IP:PORT} or {@code [IPv6]:PORT} (RFC 5952 text form), as the CLI prints addresses. */

@@ -7,7 +7,6 @@ import io.lb4j.HealthProbe;
 import io.lb4j.HealthState;
 import java.net.InetSocketAddress;
 import java.util.List;
-import java.util.Objects;
 
 /**
  * The balancer's settings after {@code build()}: immutable, durations in nanoseconds, grouped by what
@@ -91,41 +90,5 @@ public record Config(List<InetSocketAddress> listen, BackendRegistry registry, B
             throw new IllegalArgumentException(setting + ": " + value + " (expected: >= " + min + ")");
         }
         return value;
-    }
-
-    /**
-     * Parses {@code HOST:PORT} or {@code [IPv6]:PORT} into an unresolved-if-needed socket address;
-     * port 0 is allowed (a frontend picks a free port). IP literals never touch DNS.
-     */
-    public static InetSocketAddress parseAddress(String setting, String hostPort) {
-        Objects.requireNonNull(hostPort, setting);
-        String host;
-        String portText;
-        if (hostPort.startsWith("[")) {
-            int close = hostPort.indexOf(']');
-            if (close < 0 || close + 1 >= hostPort.length() || hostPort.charAt(close + 1) != ':') {
-                throw new IllegalArgumentException(setting + ": '" + hostPort + "' (expected: [IPv6]:PORT)");
-            }
-            host = hostPort.substring(1, close);
-            portText = hostPort.substring(close + 2);
-        } else {
-            int colon = hostPort.lastIndexOf(':');
-            if (colon <= 0 || hostPort.indexOf(':') != colon) {
-                throw new IllegalArgumentException(setting + ": '" + hostPort
-                        + "' (expected: HOST:PORT, or [IPv6]:PORT)");
-            }
-            host = hostPort.substring(0, colon);
-            portText = hostPort.substring(colon + 1);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(portText);
-        } catch (NumberFormatException e) {
-            port = -1;
-        }
-        if (port < 0 || port > 65535 || host.isEmpty()) {
-            throw new IllegalArgumentException(setting + ": '" + hostPort + "' (expected: HOST:PORT with PORT 0-65535)");
-        }
-        return InetSocketAddress.createUnresolved(host, port);
     }
 }

@@ -3,7 +3,7 @@ package io.lb4j.internal.cli;
 import io.lb4j.Backend;
 import io.lb4j.BackendRegistry;
 import io.lb4j.Balancer;
-import io.lb4j.internal.Config;
+import io.lb4j.internal.AddressText;
 import io.lb4j.internal.registry.AdminOverrides;
 import io.lb4j.internal.registry.CompositeRegistry;
 import io.lb4j.internal.registry.FileRegistry;
@@ -70,7 +70,7 @@ final class BackendSources {
 
     /** The resolver of the DNS sources: resolved at start, so an unknown host fails start (exit 1). */
     void dnsServer(String value) {
-        InetSocketAddress parsed = Config.parseAddress("--dns-server", value);
+        InetSocketAddress parsed = AddressText.parse("--dns-server", value);
         if (parsed.getPort() == 0) {
             throw new IllegalArgumentException("--dns-server: '" + value + "' (expected: HOST:PORT with PORT 1-65535)");
         }

@@ -3,7 +3,7 @@ package io.lb4j.internal.cli;
 import io.lb4j.Balancer;
 import io.lb4j.HealthProbe;
 import io.lb4j.ProbeTls;
-import io.lb4j.internal.Config;
+import io.lb4j.internal.AddressText;
 import io.lb4j.internal.probe.TlsClient;
 import io.lb4j.internal.registry.AdminOverrides;
 import java.io.IOException;
@@ -230,7 +230,7 @@ final class Settings {
     }
 
     void admin(String value) {
-        admin = Config.parseAddress("--admin", value);
+        admin = AddressText.parse("--admin", value);
     }
 
     /** The first line of the token file: visible ASCII, not empty. The token itself is never in a message. */

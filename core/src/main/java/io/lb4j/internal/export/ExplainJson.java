@@ -1,9 +1,8 @@
 package io.lb4j.internal.export;
 
 import io.lb4j.Explanation;
-import io.lb4j.internal.Cidr;
-import io.lb4j.internal.Config;
 import io.lb4j.internal.AddressText;
+import io.lb4j.internal.Cidr;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
@@ -36,7 +35,7 @@ public final class ExplainJson {
         if (value == null) {
             throw new IllegalArgumentException("client: missing (expected: /explain?client=IP:PORT)");
         }
-        InetSocketAddress parsed = Config.parseAddress("client", value);
+        InetSocketAddress parsed = AddressText.parse("client", value);
         Cidr.parse("client", parsed.getHostString()); // an IP literal, never a name to resolve
         try {
             return new InetSocketAddress(InetAddress.getByName(parsed.getHostString()), parsed.getPort());
