@@ -17,17 +17,8 @@ final class ProcStat {
 
     /** User plus system CPU time of process {@code pid} so far, in nanoseconds, or -1. */
     static long cpuNs(long pid) {
-        if (pid <= 0) {
-            return -1;
-        }
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            // fields after the command (which may hold spaces) start at state, field 3; utime is 14
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * NS_PER_TICK;
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
+        String[] fields = statFields(pid);
+        return fields == null ? -1 : (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * NS_PER_TICK;
     }
 
     /**
@@ -35,15 +26,22 @@ final class ProcStat {
      * it tells how much of a balancer's CPU per operation is the kernel's TCP work and system calls.
      */
     static long systemNs(long pid) {
+        String[] fields = statFields(pid);
+        return fields == null ? -1 : Long.parseLong(fields[12]) * NS_PER_TICK;
+    }
+
+    /** The fields of {@code /proc/PID/stat} from the state on (field 3), or {@code null}; utime is [11]. */
+    private static String[] statFields(long pid) {
         if (pid <= 0) {
-            return -1;
+            return null;
         }
         try {
+            // the command before them may hold spaces
             String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
             String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            return Long.parseLong(fields[12]) * NS_PER_TICK;
+            return fields.length > 12 ? fields : null;
         } catch (IOException | RuntimeException e) {
-            return -1;
+            return null;
         }
     }
 

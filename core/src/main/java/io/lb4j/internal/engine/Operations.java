@@ -34,9 +34,9 @@ final class Operations {
     private static final System.Logger LOG = System.getLogger("io.lb4j");
     private final String name;
     private final Faults faults;
-    private StatusService status;
+    private HttpServer status;
     // front-door health: one of the two, or neither
-    private FrontHealthHttp frontHttp;
+    private HttpServer frontHttp;
     private FrontHealthTcp frontTcp;
     /** Servers the CLI attached after start (the admin API); guarded by this. */
     private final List<HttpServer> attached = new ArrayList<>();

@@ -2,7 +2,6 @@ package io.lb4j.internal.export;
 
 import io.lb4j.internal.Faults;
 import io.lb4j.internal.loop.EventLoop;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -19,7 +18,6 @@ public final class FrontHealthHttp implements HttpServer.Service {
     private static final String TEXT = "text/plain; charset=utf-8";
 
     private final BooleanSupplier healthy;
-    private HttpServer server;
 
     private FrontHealthHttp(BooleanSupplier healthy) {
         this.healthy = healthy;
@@ -28,42 +26,15 @@ public final class FrontHealthHttp implements HttpServer.Service {
     /**
      * Binds {@code requested} (a plain bind, where an address in use fails, unless {@code reusePort}:
      * then {@code SO_REUSEPORT}, so that a successor in a hand-over can bind it too); call
-     * {@link #register()} on the loop to start serving.
+     * {@link HttpServer#register()} on the loop to start serving.
      *
      * @param healthy asked once per request, on the loop: must be fast and lock-free
      * @throws UncheckedIOException naming the address when it cannot be bound
      */
-    public static FrontHealthHttp bind(InetSocketAddress requested, EventLoop loop, BooleanSupplier healthy,
-                                       Faults faults, boolean reusePort) {
-        FrontHealthHttp health = new FrontHealthHttp(healthy);
-        health.server = HttpServer.bind("front-health", requested, loop, HttpServer.Limits.READ_ONLY, health, null,
-                faults, reusePort);
-        return health;
-    }
-
-    /** The bound address (the real port when port 0 was asked for). */
-    public InetSocketAddress address() {
-        return server.address();
-    }
-
-    /** The loop it serves on. */
-    public EventLoop loop() {
-        return server.loop();
-    }
-
-    /** Starts accepting; on the loop's thread. */
-    public void register() throws IOException {
-        server.register();
-    }
-
-    /** Stops accepting; on the loop's thread (exchanges in flight finish or time out). */
-    public void stop() {
-        server.stop();
-    }
-
-    /** Closes the listening channel; from any thread (for a start that failed before register). */
-    public void close() {
-        server.close();
+    public static HttpServer bind(InetSocketAddress requested, EventLoop loop, BooleanSupplier healthy,
+                                  Faults faults, boolean reusePort) {
+        return HttpServer.bind("front-health", requested, loop, HttpServer.Limits.READ_ONLY,
+                new FrontHealthHttp(healthy), null, faults, reusePort);
     }
 
     @Override

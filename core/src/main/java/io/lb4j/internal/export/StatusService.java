@@ -3,7 +3,6 @@ package io.lb4j.internal.export;
 import io.lb4j.BalancerStats;
 import io.lb4j.internal.Faults;
 import io.lb4j.internal.loop.EventLoop;
-import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -24,7 +23,6 @@ public final class StatusService implements HttpServer.Service {
     private final Function<BalancerStats, String> prometheus;
     private final Function<String, String> explain;
     private final Faults faults;
-    private HttpServer server;
 
     private StatusService(Supplier<CompletableFuture<BalancerStats>> stats, Function<BalancerStats, String> prometheus,
                           Function<String, String> explain, Faults faults) {
@@ -37,7 +35,7 @@ public final class StatusService implements HttpServer.Service {
     /**
      * Binds {@code requested} (a plain bind, where an address in use fails, unless {@code reusePort}:
      * then {@code SO_REUSEPORT}, so that a successor in a hand-over can bind it too); call
-     * {@link #register()} on the loop to start serving.
+     * {@link HttpServer#register()} on the loop to start serving.
      *
      * @param stats a snapshot that completes without blocking the loop
      * @param prometheus a snapshot to the text {@code GET /metrics} serves
@@ -45,39 +43,12 @@ public final class StatusService implements HttpServer.Service {
      *     or {@link IllegalStateException} for a 400
      * @throws UncheckedIOException naming the address when it cannot be bound
      */
-    public static StatusService bind(InetSocketAddress requested, EventLoop loop,
-                                     Supplier<CompletableFuture<BalancerStats>> stats,
-                                     Function<BalancerStats, String> prometheus, Function<String, String> explain,
-                                     Faults faults, boolean reusePort) {
-        StatusService status = new StatusService(stats, prometheus, explain, faults);
-        status.server = HttpServer.bind("metrics", requested, loop, HttpServer.Limits.READ_ONLY, status, null,
-                faults, reusePort);
-        return status;
-    }
-
-    /** The bound address (the real port when port 0 was asked for). */
-    public InetSocketAddress address() {
-        return server.address();
-    }
-
-    /** The loop it serves on. */
-    public EventLoop loop() {
-        return server.loop();
-    }
-
-    /** Starts accepting; on the loop's thread. */
-    public void register() throws IOException {
-        server.register();
-    }
-
-    /** Stops accepting; on the loop's thread (exchanges in flight finish or time out). */
-    public void stop() {
-        server.stop();
-    }
-
-    /** Closes the listening channel; from any thread (for a start that failed before register). */
-    public void close() {
-        server.close();
+    public static HttpServer bind(InetSocketAddress requested, EventLoop loop,
+                                  Supplier<CompletableFuture<BalancerStats>> stats,
+                                  Function<BalancerStats, String> prometheus, Function<String, String> explain,
+                                  Faults faults, boolean reusePort) {
+        return HttpServer.bind("metrics", requested, loop, HttpServer.Limits.READ_ONLY,
+                new StatusService(stats, prometheus, explain, faults), null, faults, reusePort);
     }
 
     @Override
