@@ -58,6 +58,63 @@ class OptionTableTest {
     }
 
     @Test
+    void shouldLayTheHelpOutAsOneColumnOfLabelsAndOneOfDescriptions() {
+        String[] lines = Options.HELP.split("\n", -1);
+        assertTrue(Options.HELP.startsWith("Usage: java -jar lb4j-core.jar --listen HOST:PORT --backend HOST:PORT"),
+                lines[0]);
+        assertTrue(Options.HELP.endsWith("\nDurations: 0 or a positive integer with ms, s, m or h (250ms, 5s, 4m, 1h).\n\n"),
+                "the durations footer ends the help");
+        int column = -1;
+        int labelLines = 0;
+        boolean inRows = false;
+        for (String line : lines) {
+            if (line.startsWith("  --")) {
+                inRows = true;
+                labelLines++;
+                int gap = line.indexOf("  ", 2);
+                if (gap > 0) {
+                    int description = gap;
+                    while (line.charAt(description) == ' ') {
+                        description++;
+                    }
+                    column = column < 0 ? description : column;
+                    assertEquals(column, description, "one description column: " + line);
+                }
+            } else if (inRows && !line.isEmpty()) {
+                assertTrue(line.startsWith(" ".repeat(column)) && line.charAt(column) != ' ', "a continuation"
+                        + " starts in the description column: '" + line + "'");
+            } else if (inRows) {
+                break; // the footer
+            }
+        }
+        assertTrue(column > 20, "a description column: " + column);
+        int merged = 0;
+        for (Option row : OptionTable.ROWS) {
+            merged += row.help().isEmpty() ? 1 : 0;
+        }
+        assertEquals(OptionTable.ROWS.size() - merged, labelLines, "a row without help shares the line before it");
+        for (String line : lines) {
+            if (line.startsWith("  --") && line.indexOf("  ", 2) < 0) {
+                assertTrue(line.length() + 1 >= column, "only a label too long for the column has its description"
+                        + " on the next line: " + line);
+            }
+        }
+    }
+
+    @Test
+    void shouldRefuseARowWhoseShownValueDoesNotMatchWhetherItTakesOne() {
+        Option.Apply none = (settings, value) -> { };
+        for (Object[] bad : new Object[][] {{"N", Option.Arity.NONE}, {null, Option.Arity.ONE},
+            {"[N]", Option.Arity.ONE}, {"N", Option.Arity.OPTIONAL}, {null, Option.Arity.OPTIONAL}}) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> new Option("--x", (String) bad[0],
+                    (Option.Arity) bad[1], List.of(), none, List.of("help")), bad[0] + " " + bad[1]);
+            assertTrue(e.getMessage().startsWith("--x: the value shown"), e.getMessage());
+        }
+        assertEquals("--x [N]", new Option("--x", "[N]", Option.Arity.OPTIONAL, List.of(), none, List.of("h")).label());
+        assertEquals("--x", new Option("--x", null, Option.Arity.NONE, List.of(), none, List.of("h")).label());
+    }
+
+    @Test
     void shouldSayEverySettingOfTheBuilderAsTheFlagThatFeedsIt() {
         int settings = 0;
         for (Option row : OptionTable.ROWS) {
