@@ -14,10 +14,8 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -1121,12 +1119,8 @@ public final class Balancer implements AutoCloseable {
             if (registry == null && backends.isEmpty()) {
                 throw new IllegalArgumentException("backends: none given (expected: backend(...) or registry(...))");
             }
-            Set<String> names = new HashSet<>();
-            for (Backend b : backends) {
-                if (!names.add(b.name())) {
-                    throw new IllegalArgumentException("backend: '" + b.name() + "' given twice (expected: each backend once)");
-                }
-            }
+            // refuses a backend given twice
+            BackendRegistry source = registry != null ? registry : BackendRegistry.fixed(backends);
             if (!acceptProxyFrom.isEmpty() && !acceptProxyProtocol) {
                 throw new IllegalArgumentException(
                         "acceptProxyFrom: given without acceptProxyProtocol(true) (expected: both or neither)");
@@ -1158,7 +1152,6 @@ public final class Balancer implements AutoCloseable {
                             queueTimeout.toNanos(), maxQueued), reusePort);
             Edge edge = new Edge(proxyProtocol, acceptProxyProtocol, acceptProxyFrom, maxConnections,
                     maxConnectionsPerClient, allow, deny);
-            BackendRegistry source = registry != null ? registry : BackendRegistry.fixed(backends);
             Config.Probing probing = new Config.Probing(probe, probeInterval.toNanos(), probeTimeout.toNanos(),
                     unhealthyThreshold, healthyThreshold, probePort);
             Config.Health health = new Config.Health(initialHealth, passiveFailureThreshold, panicMode,

@@ -1,5 +1,6 @@
 package io.lb4j;
 
+import static io.lb4j.testing.ClientEnd.closedByPeer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,7 +15,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -62,17 +62,6 @@ class BalancerEdgeTest {
         byte[] out = s.getInputStream().readNBytes(n);
         assertEquals(n, out.length, "bytes before end of stream");
         return out;
-    }
-
-    /** Whether the balancer closed {@code s}: end of stream or reset, within the socket's timeout. */
-    private static boolean closedByPeer(Socket s) throws IOException {
-        try {
-            return s.getInputStream().read() < 0;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true; // reset
-        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.lb4j;
 
+import static io.lb4j.testing.ClientEnd.readOrReset;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,8 +14,6 @@ import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -57,18 +56,6 @@ class FailurePathTest {
         };
     }
 
-    /** What the client sees: -1 for a close or reset; fails the test when nothing comes (a hang). */
-    private static int readOrReset(Socket s) throws IOException {
-        s.setSoTimeout((int) WAIT.toMillis());
-        try {
-            return s.getInputStream().read();
-        } catch (SocketTimeoutException hang) {
-            throw new AssertionError("the client was left hanging", hang);
-        } catch (SocketException reset) {
-            return -1;
-        }
-    }
-
     @ExpectFaults("event loop handler: NoClassDefFoundError")
 
     @Test
@@ -82,7 +69,7 @@ class FailurePathTest {
             lb.start();
             InetSocketAddress front = lb.addresses().get(0);
             try (Socket first = new Socket(front.getAddress(), front.getPort())) {
-                assertEquals(-1, readOrReset(first), "the faulted client is closed, not left waiting");
+                assertEquals(-1, readOrReset(first, WAIT), "the faulted client is closed, not left waiting");
             }
             Await.until("the pair's close to be counted", () -> lb.stats().activeConnections() == 0, WAIT);
             // the listener still accepts, and the one admission place came back
@@ -122,7 +109,7 @@ class FailurePathTest {
             InetSocketAddress front = lb.addresses().get(0);
             for (int i = 0; i < 3; i++) {
                 try (Socket s = new Socket(front.getAddress(), front.getPort())) {
-                    assertEquals(-1, readOrReset(s), "client " + i + " refused at accept");
+                    assertEquals(-1, readOrReset(s, WAIT), "client " + i + " refused at accept");
                 }
             }
             Await.until("three refusals", () -> rejections.get() == 3, WAIT);
@@ -177,7 +164,7 @@ class FailurePathTest {
                 assertEquals(200, frontHealthStatus(lb.frontHealthAddress()));
                 InetSocketAddress front = lb.addresses().get(0);
                 try (Socket client = new Socket(front.getAddress(), front.getPort())) {
-                    assertEquals(-1, readOrReset(client), "the dead loop's connections are closed");
+                    assertEquals(-1, readOrReset(client, WAIT), "the dead loop's connections are closed");
                 }
                 Await.until("the loop failure counted", () -> lb.stats().eventLoopFailures() == 1, WAIT);
                 BalancerStats stats = lb.stats();

@@ -1,5 +1,6 @@
 package io.lb4j;
 
+import static io.lb4j.testing.ClientEnd.closedByPeer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -15,7 +16,6 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -175,15 +175,5 @@ class ProxyTlvChainTest {
         assertEquals(client.getLocalSocketAddress(), seen.source());
         assertTrue(seen.tlvs().isEmpty(), seen.tlvs().toString());
         assertEquals(1017, lb.connections().get(0).proxyTlvs().length(0), "kept for host code all the same");
-    }
-
-    private static boolean closedByPeer(Socket s) throws IOException {
-        try {
-            return s.getInputStream().read() < 0;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true; // reset
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.lb4j;
 
+import static io.lb4j.testing.ClientEnd.readOrReset;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -172,15 +173,6 @@ class RelayTest {
         BalancerStats.BackendStats dead = lb.stats().backends().get(0);
         assertTrue(dead.connectFailures() >= 1, "the refused backend's failures are counted");
         assertEquals(4, lb.stats().backends().get(1).totalConnections());
-    }
-
-    /** The next byte, or -1 at end of stream or when the balancer reset the connection. */
-    private static int readOrReset(Socket client) throws IOException {
-        try {
-            return client.getInputStream().read();
-        } catch (SocketException reset) {
-            return -1;
-        }
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.lb4j;
 
+import static io.lb4j.testing.ClientEnd.readOrReset;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,7 +10,6 @@ import io.lb4j.testing.EventRecorder;
 import io.lb4j.testing.FaultOracle;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketException;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
 import org.junit.jupiter.api.Test;
@@ -22,15 +22,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(FaultOracle.class)
 class UnservedTest {
     private static final Duration WAIT = Duration.ofSeconds(10);
-
-    private static int readOrReset(Socket s) throws Exception {
-        s.setSoTimeout((int) WAIT.toMillis());
-        try {
-            return s.getInputStream().read();
-        } catch (SocketException reset) {
-            return -1;
-        }
-    }
 
     @Test
     void shouldCountAClientTurnedAwayByFullBackendsAsBackendFullWithItsOwnReason() throws Exception {
@@ -47,7 +38,7 @@ class UnservedTest {
                 held.setSoTimeout((int) WAIT.toMillis());
                 assertEquals('x', held.getInputStream().read(), "the one place is taken");
                 try (Socket turnedAway = new Socket(front.getAddress(), front.getPort())) {
-                    assertEquals(-1, readOrReset(turnedAway), "closed: the only backend is full");
+                    assertEquals(-1, readOrReset(turnedAway, WAIT), "closed: the only backend is full");
                 }
                 Await.until("the unserved client counted", () -> lb.stats().unserved().backendFull() == 1, WAIT);
             }
@@ -69,7 +60,7 @@ class UnservedTest {
             lb.start();
             InetSocketAddress front = lb.addresses().get(0);
             try (Socket s = new Socket(front.getAddress(), front.getPort())) {
-                assertEquals(-1, readOrReset(s));
+                assertEquals(-1, readOrReset(s, WAIT));
             }
             Await.until("counted", () -> lb.stats().unserved().noBackend() == 1, WAIT);
             assertEquals(1, lb.stats().unserved().total());

@@ -1,5 +1,6 @@
 package io.lb4j;
 
+import static io.lb4j.testing.ClientEnd.closedByPeer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,7 +12,6 @@ import io.lb4j.testing.CountingEchoServer;
 import io.lb4j.testing.FaultOracle;
 import java.io.IOException;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,18 +56,6 @@ class WaitQueueTest {
     private static void roundTrip(Socket s, int id) throws IOException {
         s.getOutputStream().write(id);
         assertEquals(id, s.getInputStream().read(), "echo of " + id);
-    }
-
-    /** Whether the balancer closed {@code s} (end of stream or reset) within {@code timeoutMs}. */
-    private static boolean closedByPeer(Socket s, int timeoutMs) throws IOException {
-        s.setSoTimeout(timeoutMs);
-        try {
-            return s.getInputStream().read() < 0;
-        } catch (SocketTimeoutException e) {
-            return false;
-        } catch (IOException e) {
-            return true; // reset
-        }
     }
 
     @Test
@@ -118,7 +106,7 @@ class WaitQueueTest {
         roundTrip(holder, 1);
         long started = System.nanoTime();
         Socket late = connect(lb);
-        assertTrue(closedByPeer(late, 10_000), "closed after the queue timeout");
+        assertTrue(closedByPeer(late, Duration.ofSeconds(10)), "closed after the queue timeout");
         long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
         assertTrue(waitedMs >= 290 && waitedMs < 5_000, waitedMs + " ms");
         Await.until("counted", () -> lb.stats().unserved().queueTimeout() == 1, WAIT);
@@ -145,7 +133,7 @@ class WaitQueueTest {
         Await.until("2 waiting", () -> lb.stats().queue().waiting() == 2, WAIT);
         long started = System.nanoTime();
         Socket third = connect(lb);
-        assertTrue(closedByPeer(third, 10_000), "no room in the queue");
+        assertTrue(closedByPeer(third, Duration.ofSeconds(10)), "no room in the queue");
         assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(5), "closed at once, not after a wait");
         Await.until("counted as backend-full", () -> lb.stats().unserved().backendFull() == 1, WAIT);
         assertEquals(2, lb.stats().queue().waiting());
@@ -225,7 +213,7 @@ class WaitQueueTest {
         Socket holder = connect(lb);
         roundTrip(holder, 1);
         Socket late = connect(lb);
-        assertTrue(closedByPeer(late, 5_000));
+        assertTrue(closedByPeer(late, Duration.ofSeconds(5)));
         Await.until("counted as backend-full", () -> lb.stats().unserved().backendFull() == 1, WAIT);
         assertEquals(0, lb.stats().queue().waiting());
     }
